@@ -1,0 +1,165 @@
+/*
+ * am_config.h - the loaded configuration and the one option table.
+ *
+ * The option table (am_config.c) drives everything: parsing, validation with
+ * FILE:LINE errors, defaults, `authmilter -n`, and the generated manual page.
+ * A loaded config is read-only; a reload builds a new one.
+ */
+#ifndef AM_CONFIG_H
+#define AM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "am_addr.h"
+#include "am_results.h"
+
+/* What the MTA is told. AM_ACT_NONE in an override means "no override". */
+enum am_action {
+	AM_ACT_NONE = 0,
+	AM_ACT_ACCEPT,
+	AM_ACT_QUARANTINE,
+	AM_ACT_TEMPFAIL,
+	AM_ACT_REJECT,
+};
+const char *am_action_name(enum am_action a);
+
+enum am_opt_type {
+	AM_OPT_BOOL,
+	AM_OPT_INT,
+	AM_OPT_OCTAL,     /* file modes */
+	AM_OPT_STRING,
+	AM_OPT_CIDRS,     /* struct am_cidr_list */
+	AM_OPT_SOCKET,    /* unix:PATH, local:PATH, inet:PORT@HOST, inet6:PORT@HOST */
+	AM_OPT_ACTION,    /* enum am_action, choices limited by `choices` */
+	AM_OPT_SCORE,     /* int, may be negative */
+	AM_OPT_CHOICE,    /* char *, one word of `choices` (stored lower-case) */
+	AM_OPT_CHOICES,   /* char *, words of `choices` separated by blanks/commas, or "none" */
+};
+
+struct am_option {
+	const char *section;
+	const char *key;
+	enum am_opt_type type;
+	size_t offset;           /* into struct am_config */
+	const char *def;         /* default, as it would be written in the file */
+	long min, max;           /* for numbers */
+	const char *choices;     /* for actions and choices: space separated allowed words */
+	const char *help;        /* one paragraph: what and why */
+};
+
+extern const struct am_option am_options[];
+extern const size_t am_options_count;
+
+struct am_config {
+	char *path;
+
+	/* [milter] */
+	char *socket;
+	int socket_mode;
+	char *socket_group;
+	char *user;
+	char *pidfile;
+	int milter_timeout;
+
+	/* [server] */
+	char *authserv_id;
+	struct am_cidr_list trusted_networks;
+	bool trust_authenticated;
+
+	/* [log] */
+	char *log_facility;
+	bool log_verbose;
+
+	/* [dns] */
+	char *dns_nameservers;
+	int dns_timeout_ms;
+	int dns_budget_ms;
+	char *dns_trust_anchor;
+
+	/* [spf] */
+	bool spf_enable;
+	bool spf_check_helo;
+	enum am_action spf_fail_action;
+	enum am_action spf_temperror_action;
+
+	/* [policy] */
+	bool dry_run;
+	enum am_action internal_error_action;
+
+	/* [scores] and [thresholds] */
+	int score_spf[AM_RES_COUNT];
+	int score_dkim[AM_RES_COUNT];
+	int threshold_quarantine;  /* 0: never */
+	int threshold_reject;      /* 0: never */
+
+	/* [greylist] (greylisting capability: lib/am_grey.c, lib/am_store*.c) */
+	bool grey_enable;
+	char *grey_stage;                 /* rcpt | eom */
+	char *grey_clients;               /* all | suspicious */
+	char *grey_skip_if;               /* none | list of dmarc_pass dkim_aligned_pass spf_aligned_pass */
+	int grey_delay;                   /* s before a retry passes */
+	int grey_retry_window;            /* s after first sight a retry may come */
+	int grey_pass_lifetime;           /* s a passed triplet stays passed (refreshed) */
+	int grey_auto_whitelist;          /* passes before a network is let through; 0: off */
+	int grey_ipv4_prefix;
+	int grey_ipv6_prefix;
+	bool grey_use_spf_domain;         /* SPF-verified domain stands in for the network */
+	bool grey_norm_batv, grey_norm_srs, grey_norm_extension, grey_norm_verp;
+	char *grey_dynamic_keywords;      /* host name tokens that look dynamic */
+	struct am_cidr_list grey_whitelist_networks;
+	char *grey_whitelist_hosts;       /* verified client host names: exact, .suffix, glob */
+	char *grey_whitelist_senders;     /* sender domains (and their subdomains) */
+	char *grey_whitelist_recipients;  /* user@dom, @dom or dom, user@ */
+	enum am_action grey_store_error_action; /* accept | tempfail */
+	char *grey_store;                 /* lmdb | memcached */
+	char *grey_lmdb_path;
+	int grey_lmdb_map_size_mb;
+	int grey_lmdb_purge_interval;
+	char *grey_memcached_servers;
+	int grey_memcached_connect_timeout_ms;
+	int grey_memcached_timeout_ms;
+	int grey_memcached_retry_timeout;
+	int grey_memcached_failure_limit;
+	bool grey_memcached_eject;
+	int grey_memcached_replicas;
+	int grey_memcached_pool_size;
+
+	/* [dkim] (DKIM capability: lib/am_dkim.c) */
+	bool dkim_enable;
+	int dkim_max_signatures;          /* DKIM-Signature fields verified per message */
+	int dkim_min_key_bits;            /* smaller RSA keys give dkim=policy (RFC 8301) */
+	char *dkim_partial_body;          /* pass | fail: l= covering part of the body */
+
+	/* [dmarc] (DMARC capability: lib/am_dmarc*.c, am_from.c, am_psl.c) */
+	bool dmarc_enable;
+	char *dmarc_discovery;            /* psl (RFC 7489) | treewalk (RFC 9989) */
+	char *dmarc_psl_file;             /* public suffix list, psl mode */
+	bool dmarc_enforce;               /* apply p=quarantine/reject; no: report only */
+	enum am_action dmarc_quarantine_action; /* quarantine | accept (marker header) */
+	char *dmarc_reject_text;          /* SMTP text; {domain} = polrec.domain */
+	char *dmarc_quarantine_text;      /* smfi_quarantine reason; {domain} likewise */
+	enum am_action dmarc_from_error_action;  /* From missing/unparseable/several */
+	enum am_action dmarc_temperror_action;   /* none | tempfail */
+	bool dmarc_multi_from_evaluate;   /* several From domains: strictest of each */
+	struct am_cidr_list dmarc_forwarder_networks;
+	char *dmarc_forwarder_hosts;      /* verified client host names, ".suffix" */
+	char *dmarc_forwarder_spf_domains;/* SPF-pass MAIL FROM domains, ".suffix" */
+	char *dmarc_forwarder_dkim_domains; /* passing DKIM d=, ".suffix" */
+	int score_dmarc[AM_RES_COUNT];
+};
+
+/* Load FILE into a new config (defaults first). On error returns NULL and
+ * writes "FILE:LINE: what is wrong" into err. */
+struct am_config *am_config_load(const char *path, char *err, size_t errlen);
+/* Defaults only (offline use, tests). */
+struct am_config *am_config_defaults(char *err, size_t errlen);
+/* Set one option by section/key/value as if read from file:line. */
+int am_config_set(struct am_config *cfg, const char *section, const char *key,
+		  const char *value, const char *file, int line, char *err, size_t errlen);
+void am_config_free(struct am_config *cfg);
+/* Write every option with its current value, "[section] key = value". */
+void am_config_dump(const struct am_config *cfg, FILE *out);
+
+#endif

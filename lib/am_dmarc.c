@@ -1,0 +1,558 @@
+/*
+ * am_dmarc.c - DMARC evaluation of one message (see am_dmarc.h): policy
+ * discovery (RFC 7489 6.6.3 or RFC 9989 4.10.1), the meaning of a record
+ * (p= fallbacks, sp=/np=), identifier alignment, pct= sampling, t=,
+ * trusted-forwarder overrides, and several From domains. DNS look-ups and
+ * tree walks live in am_dmarc_walk.c; record syntax in am_dmarc_record.c.
+ * It never chooses the SMTP answer: lib/am_policy.c does, from the result.
+ */
+#include "am_dmarc_int.h"
+
+#include "am_config.h"
+
+#include <opendmarc/dmarc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+/* The record as it applies, after fallbacks and libopendmarc's parse. */
+struct eff {
+	enum am_dmarc_policy p, sp, np;
+	char adkim, aspf, t;
+	int pct;
+};
+
+/* Name of a discovery mode. */
+const char *am_dmarc_discovery_name(enum am_dmarc_discovery d)
+{
+	return d == AM_DMARC_TREEWALK ? "treewalk" : "psl";
+}
+
+/* Parse "psl" / "treewalk". */
+int am_dmarc_discovery_parse(const char *s, enum am_dmarc_discovery *d)
+{
+	if (strcasecmp(s, "psl") == 0)
+		*d = AM_DMARC_PSL;
+	else if (strcasecmp(s, "treewalk") == 0)
+		*d = AM_DMARC_TREEWALK;
+	else
+		return -1;
+	return 0;
+}
+
+/* Parse a blank/comma separated list of domains (".x" = x and below). */
+static int domlist_parse(const char *text, struct dmarc_domlist *l, const char *what, char *err,
+			 size_t errlen)
+{
+	char buf[AM_DOMAIN_MAX], norm[AM_DOMAIN_MAX], why[96];
+	for (const char *c = text ? text : ""; *c;) {
+		size_t n = strcspn(c, " \t,");
+		if (n > 0) {
+			bool dot = c[0] == '.';
+			snprintf(buf, sizeof buf, "%.*s", (int)(n - dot), c + dot);
+			if (n - dot >= sizeof buf || am_domain_normalize(buf, norm, sizeof norm, why, sizeof why) < 0) {
+				snprintf(err, errlen, "%s: bad domain '%.*s'", what, (int)(n > 64 ? 64 : n), c);
+				return -1;
+			}
+			void *grown = realloc(l->items, (l->n + 1) * sizeof *l->items);
+			if (grown == NULL) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			l->items = grown;
+			snprintf(l->items[l->n++], AM_DOMAIN_MAX, "%s%.253s", dot ? "." : "", norm);
+		}
+		c += n;
+		c += strspn(c, " \t,");
+	}
+	return 0;
+}
+
+/* The list entry matching domain, or NULL. */
+static const char *domlist_match(const struct dmarc_domlist *l, const char *domain)
+{
+	size_t dl = strlen(domain);
+	for (size_t i = 0; i < l->n; i++) {
+		const char *e = l->items[i];
+		if (e[0] != '.' && strcmp(e, domain) == 0)
+			return e;
+		size_t el = strlen(e);
+		if (e[0] == '.' && (strcmp(e + 1, domain) == 0 ||
+				    (dl > el && strcmp(domain + dl - el, e) == 0)))
+			return e;
+	}
+	return NULL;
+}
+
+/* Build a context from settings. */
+struct am_dmarc_ctx *am_dmarc_ctx_new(const struct am_dmarc_settings *s, char *err, size_t errlen)
+{
+	struct am_dmarc_ctx *ctx = calloc(1, sizeof *ctx);
+	if (ctx == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ctx->discovery = s->discovery;
+	ctx->multi_from_evaluate = s->multi_from_evaluate;
+	if (s->discovery == AM_DMARC_PSL && (ctx->psl = am_psl_load(s->psl_file, err, errlen)) == NULL)
+		goto fail;
+	if (s->forwarder_networks && s->forwarder_networks->count > 0) {
+		size_t n = s->forwarder_networks->count;
+		ctx->fwd_networks.items = malloc(n * sizeof *ctx->fwd_networks.items);
+		if (ctx->fwd_networks.items == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		memcpy(ctx->fwd_networks.items, s->forwarder_networks->items, n * sizeof *ctx->fwd_networks.items);
+		ctx->fwd_networks.count = n;
+	}
+	if (domlist_parse(s->forwarder_hosts, &ctx->fwd_hosts, "forwarder_hosts", err, errlen) < 0 ||
+	    domlist_parse(s->forwarder_spf_domains, &ctx->fwd_spf, "forwarder_spf_domains", err, errlen) < 0 ||
+	    domlist_parse(s->forwarder_dkim_domains, &ctx->fwd_dkim, "forwarder_dkim_domains", err, errlen) < 0)
+		goto fail;
+	return ctx;
+fail:
+	am_dmarc_ctx_free(ctx);
+	return NULL;
+}
+
+/* Build a context from the [dmarc] section of a loaded config. */
+struct am_dmarc_ctx *am_dmarc_ctx_from_config(const struct am_config *cfg, char *err, size_t errlen)
+{
+	struct am_dmarc_settings s = {
+		.psl_file = cfg->dmarc_psl_file,
+		.forwarder_networks = &cfg->dmarc_forwarder_networks,
+		.forwarder_hosts = cfg->dmarc_forwarder_hosts,
+		.forwarder_spf_domains = cfg->dmarc_forwarder_spf_domains,
+		.forwarder_dkim_domains = cfg->dmarc_forwarder_dkim_domains,
+		.multi_from_evaluate = cfg->dmarc_multi_from_evaluate,
+	};
+	if (am_dmarc_discovery_parse(cfg->dmarc_discovery ? cfg->dmarc_discovery : "psl", &s.discovery) < 0) {
+		snprintf(err, errlen, "[dmarc] discovery: '%.64s' is not psl or treewalk", cfg->dmarc_discovery);
+		return NULL;
+	}
+	char why[256];
+	struct am_dmarc_ctx *ctx = am_dmarc_ctx_new(&s, why, sizeof why);
+	if (ctx == NULL)
+		snprintf(err, errlen, "[dmarc] %s", why);
+	return ctx;
+}
+
+/* Free a context. NULL is allowed. */
+void am_dmarc_ctx_free(struct am_dmarc_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	am_psl_free(ctx->psl);
+	free(ctx->fwd_networks.items);
+	free(ctx->fwd_hosts.items);
+	free(ctx->fwd_spf.items);
+	free(ctx->fwd_dkim.items);
+	free(ctx);
+}
+
+enum am_dmarc_discovery am_dmarc_ctx_discovery(const struct am_dmarc_ctx *ctx)
+{
+	return ctx->discovery;
+}
+
+/* libopendmarc's 'n'/'q'/'r' to our policy. */
+static enum am_dmarc_policy from_lib(int c)
+{
+	return c == DMARC_RECORD_P_NONE ? AM_DMARC_P_NONE
+	       : c == DMARC_RECORD_P_QUARANTINE ? AM_DMARC_P_QUARANTINE
+	       : c == DMARC_RECORD_P_REJECT ? AM_DMARC_P_REJECT : AM_DMARC_P_UNSPEC;
+}
+
+/* Hand the validated tags to libopendmarc and read back what it stores. */
+static int lib_store(const struct eff *in, const char *author, const char *poldom, struct eff *e)
+{
+	char rec[128];
+	int n = snprintf(rec, sizeof rec, "v=DMARC1; p=%s", am_dmarc_policy_name(in->p));
+	if (in->sp != AM_DMARC_P_UNSPEC)
+		n += snprintf(rec + n, sizeof rec - (size_t)n, "; sp=%s", am_dmarc_policy_name(in->sp));
+	snprintf(rec + n, sizeof rec - (size_t)n, "; adkim=%c; aspf=%c; pct=%d", in->adkim, in->aspf, in->pct);
+	DMARC_POLICY_T *pctx = opendmarc_policy_connect_init((u_char *)"0.0.0.0", 0);
+	if (pctx == NULL)
+		return -1;
+	int p = 0, sp = 0, adkim = 0, aspf = 0, pct = 0;
+	int st = opendmarc_policy_store_dmarc(pctx, (u_char *)rec, (u_char *)author,
+					      strcmp(author, poldom) ? (u_char *)poldom : NULL);
+	if (st == DMARC_PARSE_OKAY) {
+		opendmarc_policy_fetch_p(pctx, &p);
+		opendmarc_policy_fetch_sp(pctx, &sp);
+		opendmarc_policy_fetch_adkim(pctx, &adkim);
+		opendmarc_policy_fetch_aspf(pctx, &aspf);
+		opendmarc_policy_fetch_pct(pctx, &pct);
+	}
+	opendmarc_policy_connect_shutdown(pctx);
+	if (st != DMARC_PARSE_OKAY || from_lib(p) == AM_DMARC_P_UNSPEC)
+		return -1;
+	*e = *in;
+	e->p = from_lib(p);
+	e->sp = from_lib(sp);
+	e->adkim = adkim == DMARC_RECORD_A_STRICT ? 's' : 'r';
+	e->aspf = aspf == DMARC_RECORD_A_STRICT ? 's' : 'r';
+	e->pct = pct;
+	return 0;
+}
+
+/* What a found record means (RFC 7489 6.6.3 / RFC 9989 4.10.1 p= rules).
+ * 0 usable, -1 permerror (reason in out). */
+static int interpret(const struct am_dmarc_ctx *ctx, const struct dmarc_lookup *lk, const char *author,
+		     struct eff *e, struct am_dmarc_result *out)
+{
+	const struct am_dmarc_record *r = &lk->rec;
+	bool walk = ctx->discovery == AM_DMARC_TREEWALK, bad;
+	struct eff in = { r->p, r->sp, r->np, r->adkim ? r->adkim : 'r', r->aspf ? r->aspf : 'r',
+			  walk && r->t ? r->t : 'n', !walk && r->pct >= 0 ? r->pct : 100 };
+	if (!am_dmarc_record_usable(r, walk, &bad)) {
+		snprintf(out->reason, sizeof out->reason, "record at %.64s unusable: %s%.40s and no usable rua=",
+			 lk->domain, r->p == AM_DMARC_P_UNSPEC && !r->p_bad ? "no p=" : "invalid ",
+			 r->p == AM_DMARC_P_UNSPEC && !r->p_bad ? "" : r->bad);
+		return -1;
+	}
+	if (bad) /* act as if "v=DMARC1; p=none" was published */
+		in = (struct eff){ AM_DMARC_P_NONE, AM_DMARC_P_UNSPEC, AM_DMARC_P_UNSPEC, 'r', 'r', 'n', 100 };
+	else if (in.p == AM_DMARC_P_UNSPEC)
+		in.p = AM_DMARC_P_NONE; /* RFC 9989: absent p= reads as none */
+	if (lib_store(&in, author, lk->domain, e) < 0) {
+		snprintf(out->reason, sizeof out->reason, "libopendmarc refused the record at %.64s", lk->domain);
+		return -1;
+	}
+	out->p = e->p;
+	out->sp = e->sp;
+	out->np = e->np;
+	out->adkim = e->adkim;
+	out->aspf = e->aspf;
+	out->pct = e->pct;
+	out->psd = r->psd == 'y';
+	if (bad)
+		snprintf(out->reason, sizeof out->reason, "invalid %.40s at %.64s, acting as p=none (rua= present)",
+			 r->bad, lk->domain);
+	return 0;
+}
+
+/* Find the record that applies to author. 1 found, 0 none, -1 temperror. */
+static int discover(struct dmarc_run *run, const char *author, const struct dmarc_lookup **pol,
+		    char *org, size_t orglen, char *why, size_t whylen)
+{
+	const struct dmarc_lookup *lk = dmarc_fetch(run, author);
+	*org = '\0';
+	if (lk->state == LK_TEMP) {
+		snprintf(why, whylen, "_dmarc.%.100s: %s", author, lk->detail);
+		return -1;
+	}
+	if (lk->state == LK_RECORD) {
+		*pol = lk;
+		return 1;
+	}
+	if (run->ctx->discovery == AM_DMARC_PSL) {
+		if (dmarc_org(run, author, org, orglen, why, whylen) < 0 || strcmp(org, author) == 0)
+			return 0;
+		lk = dmarc_fetch(run, org);
+		if (lk->state == LK_TEMP)
+			snprintf(why, whylen, "_dmarc.%.100s: %s", org, lk->detail);
+		*pol = lk;
+		return lk->state == LK_TEMP ? -1 : lk->state == LK_RECORD;
+	}
+	const struct dmarc_lookup *found[AM_DMARC_WALK_MAX];
+	int n = dmarc_walk(run, author, found, why, whylen);
+	if (n <= 0)
+		return n;
+	dmarc_walk_org(author, found, n, org, orglen);
+	/* The org domain's record if the walk fetched it, else the PSD record.
+	 * An org domain of 8+ labels (below a deep psd=y) was never queried:
+	 * one more query would break RFC 9989's bound, so the PSD record applies. */
+	*pol = found[n - 1];
+	for (size_t i = 0; i < run->ncache; i++)
+		if (strcmp(run->cache[i].domain, org) == 0 && run->cache[i].state == LK_RECORD)
+			*pol = &run->cache[i];
+	return 1;
+}
+
+/* Is ident aligned with author? 1 yes, 0 no, -1 temperror. */
+static int aligned(struct dmarc_run *run, const char *author, char *author_org, const char *ident,
+		   char mode)
+{
+	char norm[AM_DOMAIN_MAX], org[AM_DOMAIN_MAX], why[160];
+	if (am_domain_normalize(ident, norm, sizeof norm, why, sizeof why) < 0)
+		return 0;
+	if (strcmp(norm, author) == 0)
+		return 1;
+	if (mode == 's')
+		return 0;
+	if (*author_org == '\0' && dmarc_org(run, author, author_org, AM_DOMAIN_MAX, why, sizeof why) < 0)
+		return -1;
+	if (dmarc_org(run, norm, org, sizeof org, why, sizeof why) < 0)
+		return -1;
+	return strcmp(org, author_org) == 0;
+}
+
+/* Check SPF and each passing DKIM signature. Returns -1 if a temperror
+ * kept an identifier from aligning and none aligned, else 0. */
+static int check_alignment(struct dmarc_run *run, const char *author, char *author_org, const struct eff *e,
+			   const struct am_dmarc_input *in, struct am_dmarc_result *out)
+{
+	bool temp = false;
+	int r;
+	if (in->spf && in->spf->checked) {
+		out->spf_result = in->spf->result;
+		snprintf(out->spf_domain, sizeof out->spf_domain, "%s", in->spf->domain);
+		if (in->spf->result == AM_RES_PASS && in->spf->domain[0]) {
+			r = aligned(run, author, author_org, in->spf->domain, e->aspf);
+			out->spf_aligned = r == 1;
+			temp |= r < 0;
+		}
+	}
+	for (size_t i = 0; in->dkim && i < in->dkim->count && i < AM_DKIM_MAX_SIGS; i++) {
+		const struct am_dkim_sig *s = &in->dkim->sigs[i];
+		bool pass = s->result == AM_RES_PASS;
+		if (i == 0 || (pass && out->dkim_result != AM_RES_PASS)) {
+			snprintf(out->dkim_domain, sizeof out->dkim_domain, "%s", s->domain);
+			out->dkim_result = s->result;
+		}
+		if (!pass || out->dkim_aligned)
+			continue;
+		r = aligned(run, author, author_org, s->domain, e->adkim);
+		if (r == 1) {
+			out->dkim_aligned = true;
+			snprintf(out->dkim_domain, sizeof out->dkim_domain, "%s", s->domain);
+		}
+		temp |= r < 0;
+	}
+	return temp && !out->spf_aligned && !out->dkim_aligned ? -1 : 0;
+}
+
+/* One step down: reject -> quarantine -> none. */
+static enum am_dmarc_policy step_down(enum am_dmarc_policy p)
+{
+	return p == AM_DMARC_P_REJECT ? AM_DMARC_P_QUARANTINE : AM_DMARC_P_NONE;
+}
+
+/* Pick p / sp / np for a failing message. -1 on a DNS temperror. */
+static int choose_policy(struct dmarc_run *run, const char *author, const char *poldom, const struct eff *e,
+			 struct am_dmarc_result *out)
+{
+	const char *tag = "p";
+	out->policy = e->p;
+	if (strcmp(author, poldom) != 0) {
+		int ex = e->np != AM_DMARC_P_UNSPEC ? dmarc_domain_exists(run, author) : 1;
+		if (ex < 0)
+			return -1;
+		out->nonexistent = ex == 0;
+		if (ex == 0)
+			tag = "np", out->policy = e->np;
+		else if (e->sp != AM_DMARC_P_UNSPEC)
+			tag = "sp", out->policy = e->sp;
+	}
+	snprintf(out->policy_tag, sizeof out->policy_tag, "%s", tag);
+	return 0;
+}
+
+/* Trusted forwarder override; true when one matched. */
+static bool forwarder(const struct am_dmarc_ctx *ctx, const struct am_dmarc_input *in,
+		      struct am_dmarc_result *out)
+{
+	const struct am_cidr *net = in->client_ip ? am_cidr_list_match(&ctx->fwd_networks, in->client_ip) : NULL;
+	const char *m = NULL, *kind = "trusted_forwarder", *what = NULL;
+	char norm[AM_DOMAIN_MAX], why[96];
+	if (net)
+		m = net->text, what = "network";
+	if (!m && in->client_host && am_domain_normalize(in->client_host, norm, sizeof norm, why, sizeof why) == 0 &&
+	    (m = domlist_match(&ctx->fwd_hosts, norm)) != NULL)
+		what = "host";
+	if (!m && in->spf && in->spf->checked && in->spf->result == AM_RES_PASS &&
+	    am_domain_normalize(in->spf->domain, norm, sizeof norm, why, sizeof why) == 0 &&
+	    (m = domlist_match(&ctx->fwd_spf, norm)) != NULL)
+		what = "spf";
+	for (size_t i = 0; !m && in->dkim && i < in->dkim->count && i < AM_DKIM_MAX_SIGS; i++)
+		if (in->dkim->sigs[i].result == AM_RES_PASS &&
+		    am_domain_normalize(in->dkim->sigs[i].domain, norm, sizeof norm, why, sizeof why) == 0 &&
+		    (m = domlist_match(&ctx->fwd_dkim, norm)) != NULL)
+			what = "dkim d=", kind = "mailing_list";
+	if (!m)
+		return false;
+	snprintf(out->override, sizeof out->override, "%s", kind);
+	snprintf(out->override_reason, sizeof out->override_reason, "forwarder %s%s%s", what,
+		 strcmp(what, "dkim d=") ? " " : "", m);
+	return true;
+}
+
+/* Disposition of a failing message: policy, t=, pct=, overrides. */
+static void dispose(const struct am_dmarc_ctx *ctx, const struct eff *e, const struct am_dmarc_input *in,
+		    struct am_dmarc_result *out)
+{
+	enum am_dmarc_policy d = out->policy;
+	if (ctx->discovery == AM_DMARC_TREEWALK && e->t == 'y' && d != AM_DMARC_P_NONE) {
+		out->testing = true;
+		d = step_down(d);
+	}
+	if (ctx->discovery == AM_DMARC_PSL && e->pct < 100 && d != AM_DMARC_P_NONE) {
+		uint32_t v = 0;
+		if (in->random)
+			v = in->random(in->random_arg);
+		else if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v)
+			v = 0;
+		if ((int)(v % 100) >= e->pct) {
+			out->sampled_out = true;
+			snprintf(out->override, sizeof out->override, "sampled_out");
+			d = step_down(d);
+		}
+	}
+	if (d != AM_DMARC_P_NONE && forwarder(ctx, in, out))
+		d = AM_DMARC_P_NONE;
+	out->disposition = d;
+}
+
+/* Evaluate one author domain into out (from fields already set). */
+static void check_domain(struct dmarc_run *run, const char *author, const struct am_dmarc_input *in,
+			 struct am_dmarc_result *out)
+{
+	const struct dmarc_lookup *pol = NULL;
+	char why[160] = "";
+	struct eff e;
+	snprintf(out->header_from, sizeof out->header_from, "%s", author);
+	int found = discover(run, author, &pol, out->org_domain, sizeof out->org_domain, why, sizeof why);
+	out->result = found < 0 ? AM_RES_TEMPERROR : AM_RES_NONE;
+	if (found <= 0) {
+		snprintf(out->reason, sizeof out->reason, "%s", found < 0 ? why : "no DMARC record");
+		return;
+	}
+	snprintf(out->policy_domain, sizeof out->policy_domain, "%s", pol->domain);
+	if (interpret(run->ctx, pol, author, &e, out) < 0) {
+		out->result = AM_RES_PERMERROR;
+		return;
+	}
+	if (check_alignment(run, author, out->org_domain, &e, in, out) < 0) {
+		out->result = AM_RES_TEMPERROR;
+		snprintf(out->reason, sizeof out->reason, "DNS error while checking alignment");
+		return;
+	}
+	if (out->spf_aligned || out->dkim_aligned) {
+		out->result = AM_RES_PASS;
+		snprintf(out->policy_tag, sizeof out->policy_tag, "p");
+		out->policy = e.p;
+		return;
+	}
+	out->result = AM_RES_FAIL;
+	if (choose_policy(run, author, pol->domain, &e, out) < 0) {
+		out->result = AM_RES_TEMPERROR;
+		snprintf(out->reason, sizeof out->reason, "DNS error while checking that %s exists", author);
+		return;
+	}
+	dispose(run->ctx, &e, in, out);
+	if (out->reason[0] == '\0')
+		snprintf(out->reason, sizeof out->reason, "no aligned SPF or DKIM pass");
+}
+
+/* How bad an outcome is, to keep the strictest of several From domains. */
+static int severity(const struct am_dmarc_result *r)
+{
+	switch (r->result) {
+	case AM_RES_FAIL: return 4 + (int)r->disposition;
+	case AM_RES_TEMPERROR: return 3;
+	case AM_RES_PERMERROR: return 2;
+	case AM_RES_PASS: return 0;
+	default: return 1;
+	}
+}
+
+/* Outcome for a From that gives no single author domain. */
+static void from_error(const struct am_from *f, struct am_dmarc_result *out)
+{
+	out->result = f->status == AM_FROM_NO_ADDRESS ? AM_RES_NONE : AM_RES_PERMERROR;
+	snprintf(out->reason, sizeof out->reason, "From %s: %s", am_from_status_name(f->status), f->reason);
+}
+
+/* Evaluate each From domain; keep the strictest (RFC 7489 6.6.1). */
+static void check_multi(struct dmarc_run *run, const struct am_dmarc_input *in, struct am_dmarc_result *out)
+{
+	struct am_dmarc_result *tmp = malloc(sizeof *tmp);
+	if (tmp == NULL) {
+		out->result = AM_RES_TEMPERROR;
+		snprintf(out->reason, sizeof out->reason, "out of memory");
+		return;
+	}
+	struct am_dmarc_result base = *out;
+	for (size_t i = 0; i < in->from->ndomains; i++) {
+		*tmp = base;
+		check_domain(run, in->from->domains[i], in, tmp);
+		if (i == 0 || severity(tmp) > severity(out))
+			*out = *tmp;
+	}
+	free(tmp);
+	size_t used = strlen(out->reason);
+	snprintf(out->reason + used, sizeof out->reason - used, " (strictest of %zu From domains)",
+		 in->from->ndomains);
+}
+
+/* Evaluate DMARC for one message (see am_dmarc.h). */
+void am_dmarc_check(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct am_dns_budget *budget,
+		    const struct am_dmarc_input *in, struct am_dmarc_result *out)
+{
+	memset(out, 0, sizeof *out);
+	out->checked = true;
+	out->pct = 100;
+	out->disposition = AM_DMARC_P_NONE;
+	out->from_status = in->from->status;
+	if (in->client_ip)
+		am_ip_format(in->client_ip, out->source_ip, sizeof out->source_ip);
+	bool multi = in->from->status == AM_FROM_MULTIPLE_DOMAINS || in->from->status == AM_FROM_MULTIPLE_HEADERS;
+	if (in->from->status != AM_FROM_OK && !(multi && ctx->multi_from_evaluate && in->from->ndomains > 0)) {
+		from_error(in->from, out);
+		return;
+	}
+	struct dmarc_run *run = calloc(1, sizeof *run);
+	if (run == NULL) {
+		out->result = AM_RES_TEMPERROR;
+		snprintf(out->reason, sizeof out->reason, "out of memory");
+		return;
+	}
+	*run = (struct dmarc_run){ .ctx = ctx, .dns = dns, .budget = budget };
+	if (in->from->status == AM_FROM_OK)
+		check_domain(run, in->from->domain, in, out);
+	else
+		check_multi(run, in, out);
+	out->dns_queries = run->queries;
+	free(run);
+}
+
+/* Organisational domain for tests, conformance and reports. */
+int am_dmarc_org_domain(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct am_dns_budget *budget,
+			const char *domain, char *out, size_t outlen, unsigned *queries, char *err,
+			size_t errlen)
+{
+	char norm[AM_DOMAIN_MAX];
+	if (am_domain_normalize(domain, norm, sizeof norm, err, errlen) < 0)
+		return -1;
+	struct dmarc_run *run = calloc(1, sizeof *run);
+	if (run == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*run = (struct dmarc_run){ .ctx = ctx, .dns = dns, .budget = budget };
+	int r = dmarc_org(run, norm, out, outlen, err, errlen);
+	if (queries)
+		*queries = run->queries;
+	free(run);
+	return r;
+}
+
+/* Alignment of two names on their own (tests, parity, tools). */
+int am_dmarc_aligned(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct am_dns_budget *budget,
+		     const char *author, const char *ident, char mode)
+{
+	char norm[AM_DOMAIN_MAX], org[AM_DOMAIN_MAX] = "", err[96];
+	if (am_domain_normalize(author, norm, sizeof norm, err, sizeof err) < 0)
+		return 0;
+	struct dmarc_run *run = calloc(1, sizeof *run);
+	if (run == NULL)
+		return -1;
+	*run = (struct dmarc_run){ .ctx = ctx, .dns = dns, .budget = budget };
+	int r = aligned(run, norm, org, ident, mode);
+	free(run);
+	return r;
+}

@@ -1,0 +1,22 @@
+/*
+ * am_header.h - header field helpers: unfolding and bounded copies of
+ * values that came from the wire. From-address parsing is am_from.c.
+ */
+#ifndef AM_HEADER_H
+#define AM_HEADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Unfold a header value (CRLF/LF + WSP -> WSP), trim surrounding blanks,
+ * and copy at most outlen-1 bytes. Returns false if it had to truncate. */
+bool am_header_unfold(const char *value, char *out, size_t outlen);
+
+/* Copy s into out, replacing CR, LF and other control bytes by '?', so that
+ * wire text can go into a log line or an SMTP reply safely. */
+void am_header_sanitize(const char *s, char *out, size_t outlen);
+
+/* Case-insensitive header name comparison. */
+bool am_header_name_is(const char *name, const char *want);
+
+#endif

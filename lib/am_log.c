@@ -1,0 +1,194 @@
+/*
+ * am_log.c - one decision line per message, and the log sink.
+ *
+ * The line is key=value with stable keys so admins (and
+ * contrib/authmilter-report) can grep and parse it; every value that came
+ * from the wire is escaped so a sender cannot forge log lines. The sink is
+ * syslog, copied to stderr in foreground mode; its settings are written
+ * once at start-up before any thread exists and only read afterwards.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "am_dmarc_record.h"
+#include "am_log.h"
+
+static bool log_to_stderr;   /* set once by am_log_open() before threads start */
+
+/* Escape one value; see am_log.h. */
+void am_log_escape(const char *in, char *out, size_t outlen)
+{
+	bool plain = in && *in;
+	size_t o = 0;
+
+	if (outlen < 4) {
+		if (outlen)
+			out[0] = '\0';
+		return;
+	}
+	for (const unsigned char *p = (const unsigned char *)in; plain && *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || *p == '"' || *p == '\\' || *p == '=')
+			plain = false;
+	if (plain) {
+		snprintf(out, outlen, "%s", in);
+		return;
+	}
+	out[o++] = '"';
+	for (const unsigned char *p = (const unsigned char *)(in ? in : ""); *p; p++) {
+		if (o + 6 >= outlen)
+			break;
+		if (*p == '"' || *p == '\\')
+			o += (size_t)snprintf(out + o, outlen - o, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", *p);
+		else
+			out[o++] = (char)*p;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+}
+
+/* Append " key=escaped(value)". */
+static void kv(char *out, size_t outlen, const char *key, const char *value)
+{
+	char esc[1024];
+	size_t len = strlen(out);
+
+	am_log_escape(value ? value : "", esc, sizeof(esc));
+	snprintf(out + len, outlen - len, " %s=%s", key, esc);
+}
+
+/* Append " key=result(domain)" for one SPF identity. */
+static void kv_spf(char *out, size_t outlen, const char *key, const struct am_spf_result *s)
+{
+	char v[AM_DOMAIN_MAX + 32];
+
+	if (!s->checked)
+		return;
+	snprintf(v, sizeof(v), "%s(%s)", am_result_name(s->result), s->domain);
+	kv(out, outlen, key, v);
+}
+
+/* Append " dkim=r1(d=..),r2(d=..)" or nothing. */
+static void kv_dkim(char *out, size_t outlen, const struct am_dkim_result *d)
+{
+	char v[1024] = "";
+
+	if (!d->checked)
+		return;
+	if (d->count == 0)
+		snprintf(v, sizeof(v), "none");
+	for (size_t i = 0; i < d->count; i++) {
+		size_t len = strlen(v);
+		snprintf(v + len, sizeof(v) - len, "%s%s(d=%s)", i ? "," : "",
+			 am_result_name(d->sigs[i].result), d->sigs[i].domain);
+	}
+	kv(out, outlen, "dkim", v);
+	if (d->unverified > 0) {
+		snprintf(v, sizeof(v), "%zu", d->unverified);
+		kv(out, outlen, "dkim_unverified", v);
+	}
+}
+
+/* Append the DMARC result and what an aggregate report needs. */
+static void kv_dmarc(char *out, size_t outlen, const struct am_dmarc_result *d)
+{
+	char v[AM_DOMAIN_MAX + 64];
+
+	if (!d->checked)
+		return;
+	if (d->p == AM_DMARC_P_UNSPEC)
+		snprintf(v, sizeof(v), "%s", am_result_name(d->result));
+	else
+		snprintf(v, sizeof(v), "%s(p=%s,dis=%s)", am_result_name(d->result),
+			 am_dmarc_policy_name(d->policy), am_dmarc_policy_name(d->disposition));
+	kv(out, outlen, "dmarc", v);
+	kv(out, outlen, "hfrom", d->header_from);
+	if (d->policy_domain[0] && strcmp(d->policy_domain, d->header_from) != 0)
+		kv(out, outlen, "polrec", d->policy_domain);
+	snprintf(v, sizeof(v), "%s%s%s", d->spf_aligned ? "spf" : "",
+		 d->spf_aligned && d->dkim_aligned ? "," : "", d->dkim_aligned ? "dkim" : "");
+	kv(out, outlen, "aligned", v[0] ? v : "none");
+	if (d->override[0]) {
+		kv(out, outlen, "override", d->override);
+		kv(out, outlen, "override_reason", d->override_reason);
+	}
+	if (d->result != AM_RES_PASS && d->reason[0])
+		kv(out, outlen, "dmarc_reason", d->reason);
+}
+
+/* Format the decision line. */
+void am_log_format(const struct am_log_entry *e, char *out, size_t outlen)
+{
+	const struct am_verdict *v = e->verdict;
+	const struct am_results *r = e->results;
+	char client[80], num[32];
+
+	snprintf(out, outlen, "%s:", e->queue_id && *e->queue_id ? e->queue_id : "NOQUEUE");
+	kv(out, outlen, "conn", e->conn_id);
+	kv(out, outlen, "action", am_action_name(v->action == AM_ACT_NONE ? AM_ACT_ACCEPT : v->action));
+	if (v->would != v->action)
+		kv(out, outlen, "would", am_action_name(v->would));
+	kv(out, outlen, "reason", v->reason[0] ? v->reason : "pass");
+	kv(out, outlen, "stage", e->stage);
+	snprintf(client, sizeof(client), "[%s]", e->client_ip ? e->client_ip : "unknown");
+	kv(out, outlen, "client", client);
+	kv(out, outlen, "helo", e->helo);
+	kv(out, outlen, "from", e->mail_from);
+	if (e->rcpt)
+		kv(out, outlen, "rcpt", e->rcpt);
+	if (r->trusted)
+		kv(out, outlen, "trusted", r->trusted_why);
+	if (r->internal_error)
+		kv(out, outlen, "error", r->internal_error_what);
+	kv_spf(out, outlen, "spf", &r->spf_mailfrom);
+	kv_spf(out, outlen, "spf_helo", &r->spf_helo);
+	kv_dkim(out, outlen, &r->dkim);
+	kv_dmarc(out, outlen, &r->dmarc);
+	snprintf(num, sizeof(num), "%d", v->score);
+	kv(out, outlen, "score", num);
+	snprintf(num, sizeof(num), "%ld", e->ms);
+	kv(out, outlen, "ms", num);
+}
+
+/* Configure the sink; see am_log.h. */
+int am_log_open(const char *ident, const char *facility, bool to_stderr)
+{
+	static const struct { const char *name; int value; } facilities[] = {
+		{"mail", LOG_MAIL},     {"daemon", LOG_DAEMON}, {"local0", LOG_LOCAL0},
+		{"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
+		{"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
+		{"local7", LOG_LOCAL7},
+	};
+	for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++) {
+		if (strcasecmp(facility, facilities[i].name) == 0) {
+			log_to_stderr = to_stderr;
+			openlog(ident, LOG_PID | LOG_NDELAY, facilities[i].value);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Log one line to syslog, and to stderr in foreground mode. */
+void am_log(int prio, const char *fmt, ...)
+{
+	char line[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	syslog(prio, "%s", line);
+	if (log_to_stderr) {
+		char stamp[32];
+		time_t now = time(NULL);
+		struct tm tm;
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", localtime_r(&now, &tm));
+		fprintf(stderr, "%s authmilter: %s\n", stamp, line);
+	}
+}

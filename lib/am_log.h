@@ -1,0 +1,43 @@
+/*
+ * am_log.h - the decision line (one per message, stable key=value pairs,
+ * wire text escaped) and the log sink (syslog, plus stderr in foreground).
+ */
+#ifndef AM_LOG_H
+#define AM_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <syslog.h>
+
+#include "am_policy.h"
+#include "am_results.h"
+
+struct am_log_entry {
+	const char *queue_id;   /* NULL or "": "NOQUEUE" */
+	const char *conn_id;    /* our connection id, always present */
+	const char *stage;      /* "rcpt" or "eom" */
+	const char *client_ip;
+	const char *helo;
+	const char *mail_from;
+	const char *rcpt;       /* at RCPT: the recipient decided on */
+	const struct am_results *results;
+	const struct am_verdict *verdict;
+	long ms;                /* time spent on the message so far */
+};
+
+/* Format the decision line into out (no trailing newline). */
+void am_log_format(const struct am_log_entry *e, char *out, size_t outlen);
+
+/* Escape text for a key=value log: bare when safe, else "quoted" with
+ * \" \\ and \xNN for control and non-ASCII bytes. */
+void am_log_escape(const char *in, char *out, size_t outlen);
+
+/* Configure the sink once at start-up, before any thread logs:
+ * ident, syslog facility name ("mail", "local0".."local7"), and whether to
+ * copy every line to stderr. Returns -1 for an unknown facility. */
+int am_log_open(const char *ident, const char *facility, bool to_stderr);
+
+/* Log one line at priority prio (LOG_INFO, LOG_ERR, ...). */
+void am_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

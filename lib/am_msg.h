@@ -1,0 +1,70 @@
+/*
+ * am_msg.h - per-connection and per-message state. A connection carries
+ * several messages (and may say HELO again after STARTTLS, or RSET), so
+ * each level has its own reset; nothing of one message leaks into the next.
+ */
+#ifndef AM_MSG_H
+#define AM_MSG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "am_addr.h"
+#include "am_dns.h"
+#include "am_results.h"
+
+struct am_runtime;
+struct am_dkim_msg;
+
+#define AM_MAX_DELETES 64
+#define AM_MAX_FROM 8           /* From headers kept for DMARC (more is an error anyway) */
+#define AM_TRACKED_HEADERS 4    /* header names we may delete (am_session.c) */
+
+/* An incoming header to delete: its name and its 1-based index among the
+ * headers of that name (what smfi_chgheader wants). */
+struct am_header_delete {
+	char name[32];
+	unsigned index;
+};
+
+struct am_msg {
+	bool active;                 /* between MAIL and end/abort */
+	struct am_runtime *rt;       /* the generation this message started with */
+	char queue_id[32];
+	char mail_from[AM_ADDR_MAX]; /* without angle brackets; "" for <> */
+	char last_rcpt[AM_ADDR_MAX];
+	unsigned rcpt_count;
+	int64_t start_ms;
+	struct am_dns_budget budget;
+	struct am_results results;
+	unsigned seen[AM_TRACKED_HEADERS]; /* per tracked name: how many so far */
+	unsigned ndeletes;
+	struct am_header_delete deletes[AM_MAX_DELETES];
+	bool too_many_deletes;       /* more forged headers than we can track */
+	struct am_dkim_msg *dkim;    /* DKIM verification in progress, or NULL */
+	bool body_wanted;            /* some check reads the body */
+	char *from[AM_MAX_FROM];     /* raw From header values, for DMARC */
+	unsigned nfrom;
+};
+
+struct am_conn {
+	char id[24];                 /* our connection id, for the log before {i} */
+	struct am_runtime *rt;       /* generation at connect: trusted networks */
+	char client_ip[64];          /* "" when the MTA gave no IP (e.g. a unix socket) */
+	struct am_ip ip;
+	char client_host[256];
+	char helo[256];
+	bool helo_spf_done;          /* spf_helo below is for the current helo */
+	struct am_spf_result spf_helo;
+	char auth_user[128];
+	bool trusted;
+	char trusted_why[48];
+	struct am_msg msg;
+};
+
+/* Release what the message holds and clear it. */
+void am_msg_reset(struct am_msg *m);
+/* New HELO (or STARTTLS): forget the HELO identity's result. */
+void am_conn_reset_helo(struct am_conn *c);
+
+#endif

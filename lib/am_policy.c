@@ -1,0 +1,194 @@
+/*
+ * am_policy.c - results + scores + thresholds -> one verdict.
+ *
+ * The model every check plugs into: each result of each check adds its
+ * [scores] points; [thresholds] quarantine and reject act on the total.
+ * On top of it, in this order: the internal-error action; the DMARC
+ * policy the author's domain published (reject, quarantine) and the
+ * DMARC From-error and temperror actions; the SPF overrides (an SPF fail
+ * reject, an SPF temperror tempfail), which a DMARC pass silences; then
+ * the scores. dry_run logs what would have happened and accepts.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "am_policy.h"
+
+/* Fill v with an action and its SMTP reply. */
+static void set(struct am_verdict *v, enum am_action a, const char *code, const char *xcode,
+		const char *reason, const char *text)
+{
+	v->action = v->would = a;
+	snprintf(v->code, sizeof(v->code), "%s", code);
+	snprintf(v->xcode, sizeof(v->xcode), "%s", xcode);
+	snprintf(v->reason, sizeof(v->reason), "%s", reason);
+	snprintf(v->text, sizeof(v->text), "%s", text);
+}
+
+/* An action with the reply an admin expects for it. */
+static void act(struct am_verdict *v, enum am_action a, const char *xcode5, const char *xcode4,
+		const char *reason, const char *text)
+{
+	if (a == AM_ACT_REJECT)
+		set(v, a, "550", xcode5, reason, text);
+	else if (a == AM_ACT_TEMPFAIL)
+		set(v, a, "451", xcode4, reason, text);
+	else
+		set(v, a, "", "", reason, text);
+}
+
+/* The SPF result that speaks for the envelope: MAIL FROM, or HELO for <>. */
+static const struct am_spf_result *envelope_spf(const struct am_results *r)
+{
+	return r->spf_mailfrom.checked ? &r->spf_mailfrom : &r->spf_helo;
+}
+
+/* The DKIM result that counts: pass if any signature passed, else the first. */
+static enum am_result best_dkim(const struct am_dkim_result *d)
+{
+	for (size_t i = 0; i < d->count; i++)
+		if (d->sigs[i].result == AM_RES_PASS)
+			return AM_RES_PASS;
+	return d->count ? d->sigs[0].result : AM_RES_NONE;
+}
+
+/* Sum of the points of every check that ran. */
+int am_policy_score(const struct am_results *r, const struct am_config *cfg)
+{
+	const struct am_spf_result *spf = envelope_spf(r);
+	int score = 0;
+
+	if (spf->checked)
+		score += cfg->score_spf[spf->result];
+	if (r->dkim.checked)
+		score += cfg->score_dkim[best_dkim(&r->dkim)];
+	if (r->dmarc.checked)
+		score += cfg->score_dmarc[r->dmarc.result];
+	return score;
+}
+
+/* A DMARC pass vouches for the message: SPF overrides do not apply. */
+static bool dmarc_passed(const struct am_results *r, const struct am_config *cfg)
+{
+	return cfg->dmarc_enable && r->dmarc.checked && r->dmarc.result == AM_RES_PASS;
+}
+
+/* Overrides that apply to an SPF result; true if one decided. */
+static bool spf_override(const struct am_spf_result *spf, const struct am_config *cfg,
+			 struct am_verdict *v)
+{
+	char text[256];
+
+	if (!spf->checked)
+		return false;
+	if (spf->result == AM_RES_FAIL && cfg->spf_fail_action != AM_ACT_NONE) {
+		snprintf(text, sizeof(text), "SPF check failed for %s%s%s", spf->domain,
+			 spf->explanation[0] ? ": " : "", spf->explanation);
+		act(v, cfg->spf_fail_action, "5.7.23", "4.7.23", "spf", text);
+		return true;
+	}
+	if (spf->result == AM_RES_TEMPERROR && cfg->spf_temperror_action == AM_ACT_TEMPFAIL) {
+		snprintf(text, sizeof(text), "Temporary SPF error for %s, try again later", spf->domain);
+		act(v, AM_ACT_TEMPFAIL, "", "4.7.24", "spf-temperror", text);
+		return true;
+	}
+	return false;
+}
+
+/* Copy tmpl into out with every "{domain}" replaced by domain. */
+static void expand_domain(const char *tmpl, const char *domain, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (const char *p = tmpl; *p && o + 1 < outlen;) {
+		if (strncmp(p, "{domain}", 8) == 0) {
+			int n = snprintf(out + o, outlen - o, "%s", domain);
+			o = n < 0 ? o : (size_t)n >= outlen - o ? outlen - 1 : o + (size_t)n;
+			p += 8;
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	out[o] = '\0';
+}
+
+/* The DMARC policy and the DMARC error actions; true if one decided. */
+static bool dmarc_override(const struct am_dmarc_result *d, const struct am_config *cfg,
+			   struct am_verdict *v)
+{
+	const char *domain = d->policy_domain[0] ? d->policy_domain : d->header_from;
+	char text[256];
+
+	if (!cfg->dmarc_enable || !d->checked)
+		return false;
+	if (d->from_status != AM_FROM_OK && cfg->dmarc_from_error_action != AM_ACT_NONE) {
+		act(v, cfg->dmarc_from_error_action, "5.7.1", "4.7.1", "from",
+		    "Message has no single valid author (From) address");
+		return true;
+	}
+	if (d->result == AM_RES_TEMPERROR && cfg->dmarc_temperror_action == AM_ACT_TEMPFAIL) {
+		snprintf(text, sizeof(text), "Temporary DMARC error for %s, try again later", domain);
+		act(v, AM_ACT_TEMPFAIL, "", "4.7.1", "dmarc-temperror", text);
+		return true;
+	}
+	if (d->result != AM_RES_FAIL || !cfg->dmarc_enforce)
+		return false;
+	if (d->disposition == AM_DMARC_P_REJECT) {
+		expand_domain(cfg->dmarc_reject_text, domain, text, sizeof(text));
+		act(v, AM_ACT_REJECT, "5.7.1", "", "dmarc", text);
+		return true;
+	}
+	if (d->disposition == AM_DMARC_P_QUARANTINE) {
+		expand_domain(cfg->dmarc_quarantine_text, domain, text, sizeof(text));
+		act(v, cfg->dmarc_quarantine_action, "", "", "dmarc", text);
+		if (cfg->dmarc_quarantine_action == AM_ACT_ACCEPT)
+			snprintf(v->mark, sizeof(v->mark), "%s", text);
+		return true;
+	}
+	return false;
+}
+
+/* Thresholds on the total score. */
+static void by_score(const struct am_results *r, const struct am_config *cfg, struct am_verdict *v)
+{
+	char text[128];
+
+	v->score = am_policy_score(r, cfg);
+	snprintf(text, sizeof(text), "Message failed authentication checks (score %d)", v->score);
+	if (cfg->threshold_reject > 0 && v->score >= cfg->threshold_reject)
+		act(v, AM_ACT_REJECT, "5.7.26", "", "score", text);
+	else if (cfg->threshold_quarantine > 0 && v->score >= cfg->threshold_quarantine)
+		set(v, AM_ACT_QUARANTINE, "", "", "score", text);
+	else
+		set(v, AM_ACT_ACCEPT, "", "", "pass", "");
+}
+
+/* Decide at RCPT (only what cannot wait) or at end of message (everything). */
+void am_policy_decide(enum am_stage stage, const struct am_results *r, const struct am_config *cfg,
+		      struct am_verdict *v)
+{
+	int score = am_policy_score(r, cfg);
+
+	memset(v, 0, sizeof(*v));
+	if (r->trusted) {
+		set(v, stage == AM_STAGE_RCPT ? AM_ACT_NONE : AM_ACT_ACCEPT, "", "", "trusted", "");
+	} else if (r->internal_error) {
+		act(v, cfg->internal_error_action, "", "4.3.0", "internal",
+		    "Temporary authentication failure, try again later");
+	} else if (stage == AM_STAGE_RCPT) {
+		/* RFC 7489 10.1: with DMARC on, an SPF fail is rejected only at
+		 * end of message, once DKIM and DMARC have had their say. */
+		if (cfg->dmarc_enable || !spf_override(envelope_spf(r), cfg, v) ||
+		    v->action != AM_ACT_REJECT)
+			set(v, AM_ACT_NONE, "", "", "", "");
+	} else if (!dmarc_override(&r->dmarc, cfg, v) &&
+		   (dmarc_passed(r, cfg) || !spf_override(envelope_spf(r), cfg, v))) {
+		by_score(r, cfg, v);
+	}
+	v->score = score;
+	if (cfg->dry_run && v->action != AM_ACT_NONE && v->action != AM_ACT_ACCEPT) {
+		v->would = v->action;
+		v->action = AM_ACT_ACCEPT;
+		v->code[0] = v->xcode[0] = v->text[0] = v->mark[0] = '\0';
+	}
+}

@@ -1,0 +1,159 @@
+/*
+ * am_results.h - what each check found, as plain values.
+ *
+ * A check's outcome, temperror included, is a result value here, never a C
+ * error. The policy (am_policy.c), the Authentication-Results writer
+ * (am_authres.c) and the decision log (am_log.c) read these and nothing
+ * else, so they stay pure and table-testable.
+ */
+#ifndef AM_RESULTS_H
+#define AM_RESULTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* RFC 8601 result keywords, shared by every method. */
+enum am_result {
+	AM_RES_NONE = 0,
+	AM_RES_PASS,
+	AM_RES_FAIL,
+	AM_RES_SOFTFAIL,
+	AM_RES_NEUTRAL,
+	AM_RES_TEMPERROR,
+	AM_RES_PERMERROR,
+	AM_RES_POLICY,
+};
+#define AM_RES_COUNT (AM_RES_POLICY + 1)
+
+/* Lower-case RFC 8601 keyword of a result ("pass", "temperror", ...). */
+const char *am_result_name(enum am_result r);
+
+#define AM_DOMAIN_MAX 256
+#define AM_ADDR_MAX 512
+
+/* One SPF evaluation (MAIL FROM or HELO identity). */
+struct am_spf_result {
+	bool checked;
+	enum am_result result;
+	char domain[AM_DOMAIN_MAX];    /* the identity's domain, for AR */
+	char reason[128];              /* why, for the log: "mechanism -all", "void lookups" */
+	char explanation[256];         /* exp= text on fail, for the SMTP reply */
+};
+
+#define AM_DKIM_MAX_SIGS 16
+
+/* One DKIM-Signature and its verification. */
+struct am_dkim_sig {
+	enum am_result result;
+	char domain[AM_DOMAIN_MAX];    /* d= */
+	char identity[AM_ADDR_MAX];    /* i= */
+	char selector[64];             /* s= */
+	char algorithm[32];            /* a= */
+	char b_prefix[9];              /* first 8 characters of b= */
+	unsigned key_bits;
+	bool body_partial;             /* l= covered less than the body */
+	char signed_headers[512];      /* h=, lower-cased, ':' separated */
+	char reason[96];
+};
+
+struct am_dkim_result {
+	bool checked;
+	size_t count;
+	struct am_dkim_sig sigs[AM_DKIM_MAX_SIGS];
+	size_t unverified;             /* dkim: DKIM-Signature fields past [dkim] max_signatures */
+};
+
+/* --- DMARC (lib/am_dmarc.c) ------------------------------------------- */
+
+/* How the RFC5322.From header(s) parsed (lib/am_from.c). */
+enum am_from_status {
+	AM_FROM_OK = 0,
+	AM_FROM_MISSING,            /* no From header at all */
+	AM_FROM_MULTIPLE_HEADERS,   /* more than one From header */
+	AM_FROM_MULTIPLE_DOMAINS,   /* one header, mailboxes in several domains */
+	AM_FROM_NO_ADDRESS,         /* only an empty group ("undisclosed:;") */
+	AM_FROM_SYNTAX,             /* unparseable (RFC 5322 / 6854 / 6532) */
+	AM_FROM_BAD_DOMAIN,         /* domain literal, bad label, bad IDN */
+};
+
+/* A DMARC policy value (p=, sp=, np=) or a disposition. */
+enum am_dmarc_policy {
+	AM_DMARC_P_UNSPEC = 0,      /* tag absent */
+	AM_DMARC_P_NONE,
+	AM_DMARC_P_QUARANTINE,
+	AM_DMARC_P_REJECT,
+};
+
+/* One DMARC evaluation: what the AR header, the policy, the decision log
+ * and an aggregate report (RFC 7489 7.2 / RFC 9990 row) need. */
+struct am_dmarc_result {
+	bool checked;
+	enum am_result result;           /* pass fail none temperror permerror */
+	enum am_from_status from_status;
+	char header_from[AM_DOMAIN_MAX];   /* author domain, lower-case A-label */
+	char policy_domain[AM_DOMAIN_MAX]; /* polrec.domain: where the record was found */
+	char org_domain[AM_DOMAIN_MAX];    /* organisational domain of header_from */
+	enum am_dmarc_policy p, sp, np;    /* as published (UNSPEC: absent) */
+	char policy_tag[4];              /* which tag applied: "p", "sp", "np" */
+	enum am_dmarc_policy policy;     /* the published policy that applied */
+	char adkim, aspf;                /* 'r' or 's' */
+	int pct;                         /* 0..100 (100 when absent or treewalk) */
+	bool testing;                    /* t=y (treewalk mode) */
+	bool psd;                        /* the record found is a PSD record (psd=y) */
+	bool nonexistent;                /* author domain does not exist (np applied) */
+	bool spf_aligned, dkim_aligned;
+	enum am_result spf_result;       /* SPF MAIL FROM result as evaluated */
+	char spf_domain[AM_DOMAIN_MAX];
+	char dkim_domain[AM_DOMAIN_MAX]; /* aligned passing d=, else first d= */
+	enum am_result dkim_result;      /* result of that signature */
+	enum am_dmarc_policy disposition;/* what to do: none/quarantine/reject */
+	bool sampled_out;                /* pct sampling lowered the disposition */
+	char override[20];               /* RFC 7489 PolicyOverrideType or "" */
+	char override_reason[96];        /* "forwarder network 192.0.2.0/24" */
+	char source_ip[48];
+	unsigned dns_queries;            /* DMARC TXT/A queries made */
+	char reason[160];                /* why, for the log and the AR comment */
+};
+
+/* --- Greylisting (lib/am_grey.c) -------------------------------------- */
+
+/* What greylisting made of a message or recipient; logged as greylist=NAME.
+ * Ordered by how much it matters for the log (am_grey_result_merge). */
+enum am_grey_outcome {
+	AM_GREY_NONE = 0,      /* not checked (off, or decided at another stage) */
+	AM_GREY_SKIPPED,       /* not applied: trusted, not suspicious, skip_if */
+	AM_GREY_WHITELISTED,   /* whitelist, postmaster, auto-whitelisted network */
+	AM_GREY_PASS,          /* known triplet retried in time, or already passed */
+	AM_GREY_ERROR,         /* the store failed (tempfail says what was done) */
+	AM_GREY_EARLY,         /* retried before the delay was over */
+	AM_GREY_NEW,           /* first attempt: recorded and tempfailed */
+};
+
+/* "new", "early", "pass", "whitelisted", "skipped", "error" ("none"). */
+const char *am_grey_outcome_name(enum am_grey_outcome o);
+
+struct am_grey_result {
+	bool checked;
+	enum am_grey_outcome outcome;
+	bool tempfail;                 /* answer code/xcode/text now */
+	char code[4];                  /* "451" when tempfail */
+	char xcode[8];                 /* "4.7.1" (greylisted) or "4.3.0" (store down) */
+	char text[160];                /* "Greylisted, please try again in 300 seconds" */
+	long retry_in;                 /* s until a retry can pass (new, early) */
+	char reason[160];              /* for the log: "network 10.0.0.0/8", store error */
+};
+
+/* Everything the policy, AR writer and log see about one message. */
+struct am_results {
+	bool trusted;                  /* trusted network or authenticated */
+	char trusted_why[48];          /* "network 10.0.0.0/8", "auth alice" */
+	bool internal_error;           /* a check could not run at all */
+	char internal_error_what[96];
+	struct am_spf_result spf_helo;
+	struct am_spf_result spf_mailfrom;
+	struct am_dkim_result dkim;
+	struct am_dmarc_result dmarc;   /* DMARC capability */
+	struct am_grey_result grey;     /* greylisting capability */
+};
+
+#endif

@@ -1,0 +1,296 @@
+/*
+ * am_session.c - the check pipeline of one SMTP session. It owns the order
+ * of things: trust first (network at connect, SASL at MAIL), SPF at MAIL
+ * (HELO identity once per HELO), a verdict per recipient, header hygiene
+ * and DKIM while headers and body stream, and at end of message the
+ * DKIM verdicts, the verdict, our
+ * Authentication-Results header and the decision log line.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "am_dkim.h"
+#include "am_dmarc.h"
+#include "am_from.h"
+#include "am_header.h"
+#include "am_log.h"
+#include "am_runtime.h"
+#include "am_session.h"
+#include "am_spf.h"
+
+/* Open a session; the connection keeps rt until it closes. */
+struct am_conn *am_session_open(struct am_runtime *rt, const char *conn_id)
+{
+	struct am_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		am_runtime_unref(rt);
+		return NULL;
+	}
+	c->rt = rt;
+	snprintf(c->id, sizeof(c->id), "%s", conn_id);
+	return c;
+}
+
+void am_session_close(struct am_conn *c)
+{
+	if (c == NULL)
+		return;
+	am_msg_reset(&c->msg);
+	am_runtime_unref(c->rt);
+	free(c);
+}
+
+/* Record the client and whether its network is trusted. */
+void am_session_connect(struct am_conn *c, const char *hostname, const char *ip)
+{
+	const struct am_cidr *net;
+
+	am_header_sanitize(hostname ? hostname : "", c->client_host, sizeof(c->client_host));
+	c->client_ip[0] = '\0';
+	if (ip == NULL || am_ip_parse(ip, &c->ip) != 0)
+		return;
+	am_ip_format(&c->ip, c->client_ip, sizeof(c->client_ip));
+	net = am_cidr_list_match(&c->rt->cfg->trusted_networks, &c->ip);
+	if (net != NULL) {
+		c->trusted = true;
+		snprintf(c->trusted_why, sizeof(c->trusted_why), "network %s", net->text);
+	}
+}
+
+/* A (new) HELO: forget the old identity's SPF result. */
+void am_session_helo(struct am_conn *c, const char *helo)
+{
+	am_conn_reset_helo(c);
+	snprintf(c->helo, sizeof(c->helo), "%s", helo ? helo : "");
+}
+
+/* Strip one pair of angle brackets and ESMTP leftovers from an address. */
+static void bare_address(const char *in, char *out, size_t outlen)
+{
+	size_t len;
+
+	while (*in == ' ')
+		in++;
+	if (*in == '<')
+		in++;
+	len = strcspn(in, ">");
+	if (len >= outlen)
+		len = outlen - 1;
+	memcpy(out, in, len);
+	out[len] = '\0';
+}
+
+/* SPF for the HELO identity (once per HELO) and the MAIL FROM identity. */
+static void run_spf(struct am_conn *c, struct am_msg *m)
+{
+	const struct am_config *cfg = m->rt->cfg;
+	bool null_sender = m->mail_from[0] == '\0';
+
+	if (!cfg->spf_enable || c->client_ip[0] == '\0')
+		return;
+	if (cfg->spf_check_helo || null_sender) {
+		if (!c->helo_spf_done)
+			am_spf_check_helo(m->rt->spf, &m->budget, &c->ip, c->helo, &c->spf_helo);
+		c->helo_spf_done = true;
+		m->results.spf_helo = c->spf_helo;
+	}
+	if (!null_sender)
+		am_spf_check_mailfrom(m->rt->spf, &m->budget, &c->ip, c->helo, m->mail_from,
+				      &m->results.spf_mailfrom);
+}
+
+/* Record an internal failure that must not pass as a result. */
+static void internal_error(struct am_msg *m, const char *what)
+{
+	m->results.internal_error = true;
+	snprintf(m->results.internal_error_what, sizeof(m->results.internal_error_what), "%s", what);
+}
+
+/* Start DKIM verification; failing to is an internal error, not a pass. */
+static void start_dkim(struct am_conn *c, struct am_msg *m)
+{
+	char err[256];
+
+	if (m->rt->dkim == NULL)
+		return;
+	m->dkim = am_dkim_msg_new(m->rt->dkim, &m->budget, c->id, err, sizeof(err));
+	if (m->dkim == NULL) {
+		char what[300];
+		snprintf(what, sizeof(what), "dkim: %s", err);
+		internal_error(m, what);
+	}
+}
+
+/* Start a message and run the envelope checks. */
+void am_session_mail(struct am_conn *c, struct am_runtime *rt, const char *from, const char *auth_user)
+{
+	struct am_msg *m = &c->msg;
+
+	am_msg_reset(m);
+	m->active = true;
+	m->rt = rt;
+	m->start_ms = am_dns_now_ms();
+	am_dns_budget_start(&m->budget, rt->cfg->dns_budget_ms);
+	bare_address(from ? from : "", m->mail_from, sizeof(m->mail_from));
+	m->results.trusted = c->trusted;
+	snprintf(m->results.trusted_why, sizeof(m->results.trusted_why), "%s", c->trusted_why);
+	if (!c->trusted && auth_user && *auth_user && rt->cfg->trust_authenticated) {
+		m->results.trusted = true;
+		snprintf(m->results.trusted_why, sizeof(m->results.trusted_why), "auth %s", auth_user);
+	}
+	if (m->results.trusted)
+		return;
+	run_spf(c, m);
+	start_dkim(c, m);
+}
+
+void am_session_queue_id(struct am_conn *c, const char *queue_id)
+{
+	if (queue_id && *queue_id)
+		snprintf(c->msg.queue_id, sizeof(c->msg.queue_id), "%s", queue_id);
+}
+
+/* Write the decision line for the current message. */
+static void log_decision(struct am_conn *c, const char *stage, const char *rcpt,
+			 const struct am_verdict *v)
+{
+	struct am_msg *m = &c->msg;
+	char line[4096];
+	struct am_log_entry e = {
+		.queue_id = m->queue_id, .conn_id = c->id, .stage = stage,
+		.client_ip = c->client_ip[0] ? c->client_ip : NULL, .helo = c->helo,
+		.mail_from = m->mail_from, .rcpt = rcpt, .results = &m->results, .verdict = v,
+		.ms = (long)(am_dns_now_ms() - m->start_ms),
+	};
+	am_log_format(&e, line, sizeof(line));
+	am_log(LOG_INFO, "%s", line);
+}
+
+/* One recipient: decide what cannot wait for the end of the message. */
+void am_session_rcpt(struct am_conn *c, const char *rcpt, struct am_verdict *v)
+{
+	struct am_msg *m = &c->msg;
+
+	m->rcpt_count++;
+	bare_address(rcpt ? rcpt : "", m->last_rcpt, sizeof(m->last_rcpt));
+	am_policy_decide(AM_STAGE_RCPT, &m->results, m->rt->cfg, v);
+	if (v->action != AM_ACT_NONE || v->would != AM_ACT_NONE)
+		log_decision(c, "rcpt", m->last_rcpt, v);
+}
+
+/* Headers only we may write. Authentication-Results of other servers are
+ * kept (RFC 8601 5); the others are always ours alone. */
+static const struct {
+	const char *name;
+	bool only_if_ours;   /* delete only copies claiming our authserv-id */
+} tracked[AM_TRACKED_HEADERS] = {
+	{"Authentication-Results", true},
+	{AM_MARKER_HEADER, false},
+};
+
+/* Remember a forged copy of a header only we may write, for deletion. */
+static void track_forgery(struct am_msg *m, const char *name, const char *value)
+{
+	for (size_t t = 0; t < AM_TRACKED_HEADERS && tracked[t].name; t++) {
+		if (!am_header_name_is(name, tracked[t].name))
+			continue;
+		m->seen[t]++;
+		if (tracked[t].only_if_ours && !am_authres_claims(value, m->rt->cfg->authserv_id))
+			return;
+		if (m->ndeletes == AM_MAX_DELETES) {
+			m->too_many_deletes = true;
+			return;
+		}
+		snprintf(m->deletes[m->ndeletes].name, sizeof(m->deletes[0].name), "%s", tracked[t].name);
+		m->deletes[m->ndeletes++].index = m->seen[t];
+		return;
+	}
+}
+
+/* One header: DKIM, the From headers for DMARC, forged-header tracking. */
+void am_session_header(struct am_conn *c, const char *name, const char *value)
+{
+	struct am_msg *m = &c->msg;
+
+	if (m->dkim != NULL && am_dkim_header(m->dkim, name, value) != 0)
+		internal_error(m, "dkim: out of memory");
+	if (am_header_name_is(name, "From") && m->nfrom++ < AM_MAX_FROM &&
+	    (m->from[m->nfrom - 1] = strdup(value)) == NULL)
+		internal_error(m, "out of memory");
+	track_forgery(m, name, value);
+}
+
+/* End of headers: does any check need the body? */
+bool am_session_eoh(struct am_conn *c)
+{
+	struct am_msg *m = &c->msg;
+
+	m->body_wanted = m->dkim != NULL && am_dkim_eoh(m->dkim);
+	return m->body_wanted;
+}
+
+/* A body chunk, streamed to the checks that read it and not kept. */
+void am_session_body(struct am_conn *c, const unsigned char *chunk, size_t len)
+{
+	struct am_msg *m = &c->msg;
+
+	/* A refused chunk needs nothing here: its signatures end as temperror. */
+	if (m->body_wanted)
+		am_dkim_body(m->dkim, chunk, len);
+}
+
+/* DMARC on the From headers seen and the SPF and DKIM results. */
+static void run_dmarc(struct am_conn *c, struct am_msg *m)
+{
+	const char *host = c->client_host;
+	struct am_from from;
+	struct am_dmarc_input in = {
+		.from = &from, .client_ip = c->client_ip[0] ? &c->ip : NULL,
+		.spf = &m->results.spf_mailfrom, .dkim = &m->results.dkim,
+	};
+
+	/* Only a forward-confirmed name may name a forwarder: Postfix passes
+	 * "unknown" or "[address]" otherwise. */
+	if (host[0] != '\0' && host[0] != '[' && strcmp(host, "unknown") != 0)
+		in.client_host = host;
+	am_from_parse((const char *const *)m->from, m->nfrom < AM_MAX_FROM ? m->nfrom : AM_MAX_FROM, &from);
+	if (m->nfrom > AM_MAX_FROM)
+		from.status = AM_FROM_MULTIPLE_HEADERS;
+	am_dmarc_check(m->rt->dmarc, m->rt->dns, &m->budget, &in, &m->results.dmarc);
+}
+
+/* Decide, and prepare the header edits. */
+void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
+{
+	struct am_msg *m = &c->msg;
+
+	memset(e, 0, sizeof(*e));
+	/* We could not track every forged header: never pass one on. */
+	if (m->too_many_deletes)
+		internal_error(m, "too many forged headers to delete");
+	if (m->dkim != NULL) {
+		am_dkim_eom(m->dkim, &m->results.dkim);
+		am_dkim_msg_free(m->dkim);
+		m->dkim = NULL;
+	}
+	if (m->rt->dmarc != NULL && !m->results.trusted)
+		run_dmarc(c, m);
+	am_policy_decide(AM_STAGE_EOM, &m->results, m->rt->cfg, v);
+	if (v->mark[0] != '\0') {
+		e->add_marker = true;
+		snprintf(e->marker, sizeof(e->marker), "%s", v->mark);
+	}
+	for (unsigned i = 0; i < m->ndeletes; i++)   /* highest index first */
+		e->deletes[e->ndeletes++] = m->deletes[m->ndeletes - 1 - i];
+	if (!m->results.trusted)
+		e->add_authres = am_authres_build(&m->results, m->rt->cfg->authserv_id, e->authres,
+						  sizeof(e->authres)) == 0;
+	log_decision(c, "eom", NULL, v);
+}
+
+void am_session_abort(struct am_conn *c)
+{
+	am_msg_reset(&c->msg);
+}

@@ -1,0 +1,58 @@
+/*
+ * am_session.h - runs the checks of one SMTP session, stage by stage.
+ *
+ * The milter callbacks, the offline `-t` mode and the replay tests all
+ * drive a session through these calls, so they decide identically. Each
+ * stage takes plain data (no libmilter types) and, where the MTA needs an
+ * answer, fills a verdict; the end of message also fills the header edits.
+ */
+#ifndef AM_SESSION_H
+#define AM_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "am_authres.h"
+#include "am_msg.h"
+#include "am_policy.h"
+
+/* The header that marks mail a domain wanted quarantined, when
+ * [dmarc] quarantine_action = accept. Incoming copies are always deleted. */
+#define AM_MARKER_HEADER "X-Authmilter-Quarantine"
+
+/* Header changes to make at end of message. */
+struct am_edits {
+	unsigned ndeletes;               /* deletes[] sorted: highest index first */
+	struct am_header_delete deletes[AM_MAX_DELETES];
+	bool add_authres;
+	char authres[AM_AUTHRES_MAX];    /* value of our Authentication-Results */
+	bool add_marker;
+	char marker[256];                /* value of AM_MARKER_HEADER */
+};
+
+/* A new connection under generation rt (the session takes the reference). */
+struct am_conn *am_session_open(struct am_runtime *rt, const char *conn_id);
+void am_session_close(struct am_conn *c);
+
+/* Client address (NULL or "" when the MTA has none) and host name. */
+void am_session_connect(struct am_conn *c, const char *hostname, const char *ip);
+void am_session_helo(struct am_conn *c, const char *helo);
+/* MAIL FROM under generation rt (a new reference the message keeps);
+ * auth_user is the SASL login or NULL. Runs SPF. */
+void am_session_mail(struct am_conn *c, struct am_runtime *rt, const char *from, const char *auth_user);
+/* The MTA's queue id, whenever it becomes known. */
+void am_session_queue_id(struct am_conn *c, const char *queue_id);
+/* One recipient; v->action is AM_ACT_NONE to go on. */
+void am_session_rcpt(struct am_conn *c, const char *rcpt, struct am_verdict *v);
+/* One header, value exactly as received (leading space included). */
+void am_session_header(struct am_conn *c, const char *name, const char *value);
+/* End of headers: true when some check needs the body. */
+bool am_session_eoh(struct am_conn *c);
+/* One body chunk (CRLF line ends). */
+void am_session_body(struct am_conn *c, const unsigned char *chunk, size_t len);
+/* End of message: the verdict and the header edits. */
+void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e);
+/* The message was aborted (RSET, error, disconnect). */
+void am_session_abort(struct am_conn *c);
+
+#endif

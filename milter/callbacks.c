@@ -1,0 +1,242 @@
+/*
+ * callbacks.c - the xxfi_* callbacks. Each one fetches the connection's
+ * private state, translates libmilter's arguments (sockaddr, argv, macros)
+ * into plain data for lib/am_session.c, and returns; apply.c turns
+ * verdicts into smfi_* calls. Nothing here knows SPF or DKIM.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "am_log.h"
+#include "am_session.h"
+#include "apply.h"
+#include "callbacks.h"
+
+/* Per-connection private data: the session plus what negotiation agreed. */
+struct priv {
+	struct am_conn *conn;
+	bool leadspc;      /* header values carry their leading space */
+	bool noreply_hdr;  /* the MTA expects no reply per header */
+	bool can_skip;     /* SMFIS_SKIP allowed in the body callback */
+};
+
+/* Set once in am_callbacks_filter() before smfi_main(), read-only after. */
+static struct am_runtime_slot *runtime_slot;
+static atomic_ulong connection_counter;
+
+static struct priv *get_priv(SMFICTX *ctx)
+{
+	return smfi_getpriv(ctx);
+}
+
+/* The MTA's queue id, when it has one yet. */
+static void note_queue_id(SMFICTX *ctx, struct am_conn *c)
+{
+	am_session_queue_id(c, smfi_getsymval(ctx, "{i}"));
+}
+
+/* Ask for the actions, protocol steps and macros we use; skip the rest. */
+static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+			     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+			     unsigned long *pf2, unsigned long *pf3)
+{
+	const unsigned long want_actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE;
+	const unsigned long skip = SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_HDR |
+				   SMFIP_HDR_LEADSPC | SMFIP_SKIP;
+	struct priv *p = calloc(1, sizeof(*p));
+
+	(void)f2, (void)f3;
+	if (p == NULL || (f0 & want_actions) != want_actions) {
+		free(p);
+		am_log(LOG_ERR, "MTA does not offer header changes and quarantine; refusing");
+		return SMFIS_REJECT;
+	}
+	*pf0 = want_actions;
+	*pf1 = f1 & skip;
+	*pf2 = *pf3 = 0;
+	p->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	p->noreply_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
+	p->can_skip = (*pf1 & SMFIP_SKIP) != 0;
+	smfi_setpriv(ctx, p);
+	smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name} {client_ptr} j");
+	smfi_setsymlist(ctx, SMFIM_HELO, "{tls_version} {cipher} {cert_subject}");
+	smfi_setsymlist(ctx, SMFIM_ENVFROM, "{i} {auth_authen} {auth_type}");
+	smfi_setsymlist(ctx, SMFIM_ENVRCPT, "{i} {rcpt_addr}");
+	smfi_setsymlist(ctx, SMFIM_EOM, "{i}");
+	return SMFIS_CONTINUE;
+}
+
+/* Client address as text, or NULL when it is not IPv4/IPv6. */
+static const char *address_text(const _SOCK_ADDR *sa, char *buf, size_t len)
+{
+	if (sa == NULL)
+		return NULL;
+	if (sa->sa_family == AF_INET)
+		return inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, len);
+	if (sa->sa_family == AF_INET6)
+		return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, len);
+	return NULL;
+}
+
+static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	struct priv *p = get_priv(ctx);
+	char id[24], ip[64];
+	struct am_runtime *rt;
+
+	if (p == NULL) /* negotiation was skipped by an old MTA: no state, no checks */
+		return SMFIS_TEMPFAIL;
+	snprintf(id, sizeof(id), "C%lx", atomic_fetch_add(&connection_counter, 1) + 1);
+	rt = am_runtime_slot_get(runtime_slot);
+	p->conn = rt ? am_session_open(rt, id) : NULL;
+	if (p->conn == NULL) {
+		am_log(LOG_ERR, "%s: cannot set up the connection; tempfailing", id);
+		return SMFIS_TEMPFAIL;
+	}
+	am_session_connect(p->conn, hostname, address_text(hostaddr, ip, sizeof(ip)));
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_helo(SMFICTX *ctx, char *helo)
+{
+	struct priv *p = get_priv(ctx);
+
+	if (p == NULL || p->conn == NULL)
+		return SMFIS_TEMPFAIL;
+	am_session_helo(p->conn, helo);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct priv *p = get_priv(ctx);
+	struct am_runtime *rt;
+
+	if (p == NULL || p->conn == NULL || (rt = am_runtime_slot_get(runtime_slot)) == NULL)
+		return SMFIS_TEMPFAIL;
+	am_session_mail(p->conn, rt, argv[0], smfi_getsymval(ctx, "{auth_authen}"));
+	note_queue_id(ctx, p->conn);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct priv *p = get_priv(ctx);
+	struct am_verdict v;
+
+	if (p == NULL || p->conn == NULL || !p->conn->msg.active)
+		return SMFIS_TEMPFAIL;
+	note_queue_id(ctx, p->conn);
+	am_session_rcpt(p->conn, argv[0], &v);
+	return am_apply_rcpt(ctx, &v);
+}
+
+static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct priv *p = get_priv(ctx);
+
+	if (p == NULL)
+		return SMFIS_TEMPFAIL;
+	/* Without a message (an earlier failure) the end of message tempfails;
+	 * a header reply may not even be expected. */
+	if (p->conn != NULL && p->conn->msg.active) {
+		/* The checks want the exact bytes after the colon; an MTA that
+		 * refused SMFIP_HDR_LEADSPC stripped the usual single space. */
+		char *spaced = NULL;
+		if (!p->leadspc && asprintf(&spaced, " %s", value) < 0)
+			spaced = NULL;
+		am_session_header(p->conn, name, spaced ? spaced : value);
+		free(spaced);
+	}
+	return p->noreply_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static sfsistat cb_eoh(SMFICTX *ctx)
+{
+	struct priv *p = get_priv(ctx);
+
+	if (p == NULL || p->conn == NULL || !p->conn->msg.active)
+		return SMFIS_TEMPFAIL;
+	am_session_eoh(p->conn);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct priv *p = get_priv(ctx);
+
+	if (p == NULL || p->conn == NULL || !p->conn->msg.active)
+		return SMFIS_TEMPFAIL;
+	if (!p->conn->msg.body_wanted)
+		return p->can_skip ? SMFIS_SKIP : SMFIS_CONTINUE;
+	am_session_body(p->conn, chunk, len);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_eom(SMFICTX *ctx)
+{
+	struct priv *p = get_priv(ctx);
+	struct am_verdict v;
+	struct am_edits *e;
+	sfsistat rc;
+
+	if (p == NULL || p->conn == NULL || !p->conn->msg.active)
+		return SMFIS_TEMPFAIL;
+	if ((e = malloc(sizeof(*e))) == NULL)
+		return SMFIS_TEMPFAIL;
+	note_queue_id(ctx, p->conn);
+	am_session_eom(p->conn, &v, e);
+	rc = am_apply_eom(ctx, &v, e, p->leadspc);
+	free(e);
+	am_session_abort(p->conn);
+	return rc;
+}
+
+static sfsistat cb_abort(SMFICTX *ctx)
+{
+	struct priv *p = get_priv(ctx);
+
+	if (p != NULL && p->conn != NULL)
+		am_session_abort(p->conn);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_close(SMFICTX *ctx)
+{
+	struct priv *p = get_priv(ctx);
+
+	if (p != NULL) {
+		am_session_close(p->conn);
+		free(p);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* The filter description, bound to the runtime slot. */
+struct smfiDesc *am_callbacks_filter(struct am_runtime_slot *slot)
+{
+	static struct smfiDesc desc = {
+		.xxfi_name = "authmilter",
+		.xxfi_version = SMFI_VERSION,
+		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+		.xxfi_connect = cb_connect,
+		.xxfi_helo = cb_helo,
+		.xxfi_envfrom = cb_envfrom,
+		.xxfi_envrcpt = cb_envrcpt,
+		.xxfi_header = cb_header,
+		.xxfi_eoh = cb_eoh,
+		.xxfi_body = cb_body,
+		.xxfi_eom = cb_eom,
+		.xxfi_abort = cb_abort,
+		.xxfi_close = cb_close,
+		.xxfi_negotiate = cb_negotiate,
+	};
+	runtime_slot = slot;
+	return &desc;
+}

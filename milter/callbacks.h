@@ -1,0 +1,16 @@
+/*
+ * callbacks.h - the libmilter callback table. Callbacks translate
+ * libmilter's arguments into lib/am_session.c calls and never decide.
+ */
+#ifndef AM_CALLBACKS_H
+#define AM_CALLBACKS_H
+
+#include <libmilter/mfapi.h>
+
+#include "am_runtime.h"
+
+/* The filter description to pass to smfi_register(); slot is where the
+ * callbacks take the current configuration generation from. */
+struct smfiDesc *am_callbacks_filter(struct am_runtime_slot *slot);
+
+#endif

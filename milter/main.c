@@ -1,0 +1,156 @@
+/*
+ * main.c - authmilter's entry point: command-line options, start-up order
+ * (config, log, background, runtime, socket, privileges, reload thread) and
+ * shutdown. The only file that calls exit().
+ *
+ * Exit status: 0 success (or -n: config valid), 1 configuration or
+ * start-up error, 64 bad command line.
+ */
+#include <libmilter/mfapi.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "am_log.h"
+#include "am_runtime.h"
+#include "callbacks.h"
+#include "config.h"
+#include "daemon.h"
+
+#define EXIT_USAGE 64
+
+struct options {
+	const char *config;
+	const char *socket;
+	bool foreground;
+	bool check_only;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: authmilter [-f] [-n] [-c FILE] [-p SOCKET]\n"
+		"       authmilter -V | -h\n"
+		"  -c FILE    configuration file (default %s)\n"
+		"  -f         stay in the foreground and log to stderr too\n"
+		"  -n         check the configuration and exit (0 valid, 1 not)\n"
+		"  -p SOCKET  milter socket, overrides [milter] socket: unix:PATH,\n"
+		"             inet:PORT@HOST or inet6:PORT@HOST\n"
+		"  -V         print the version\n"
+		"  -h         this help\n"
+		"SIGUSR1 reloads the configuration; SIGTERM (and, through libmilter, SIGHUP\n"
+		"and SIGINT) stops the daemon.\n",
+		AM_DEFAULT_CONFIG);
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	int c;
+
+	o->config = AM_DEFAULT_CONFIG;
+	while ((c = getopt(argc, argv, "c:fnp:Vh")) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'f': o->foreground = true; break;
+		case 'n': o->check_only = true; break;
+		case 'p': o->socket = optarg; break;
+		case 'V': printf("authmilter %s\n", PACKAGE_VERSION); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); exit(EXIT_USAGE);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		exit(EXIT_USAGE);
+	}
+}
+
+/* Load the file, apply -p, and run the modules' own checks. */
+static struct am_config *load_config(const struct options *o, char *err, size_t errlen)
+{
+	struct am_config *cfg = am_config_load(o->config, err, errlen);
+
+	if (cfg == NULL)
+		return NULL;
+	if ((o->socket != NULL && am_config_set(cfg, "milter", "socket", o->socket, "-p", 0, err, errlen) != 0) ||
+	    am_runtime_check_config(cfg, err, errlen) != 0) {
+		am_config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* Report a start-up error where the admin will see it, and exit 1. */
+static void die(const char *why)
+{
+	am_log(LOG_ERR, "not started: %s", why);
+	am_daemon_failed(why);
+	fprintf(stderr, "authmilter: %s\n", why);
+	exit(1);
+}
+
+/* Socket, privileges and pidfile, in the order they need root. */
+static void open_socket(const struct am_config *cfg, uid_t uid, gid_t gid)
+{
+	char err[512];
+
+	if (smfi_setconn(cfg->socket) != MI_SUCCESS || smfi_settimeout(cfg->milter_timeout) != MI_SUCCESS)
+		die("libmilter refused the socket specification");
+	if (am_daemon_prepare_socket_dir(cfg->socket, uid, gid, err, sizeof(err)) != 0)
+		die(err);
+	if (smfi_opensocket(1) != MI_SUCCESS) {
+		snprintf(err, sizeof(err), "cannot open milter socket %s", cfg->socket);
+		die(err);
+	}
+	if (am_daemon_socket_perms(cfg->socket, cfg->socket_mode, cfg->socket_group, err, sizeof(err)) != 0 ||
+	    am_daemon_write_pidfile(cfg->pidfile, err, sizeof(err)) != 0 ||
+	    am_daemon_drop_privileges(cfg->user, uid, gid, err, sizeof(err)) != 0)
+		die(err);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {0};
+	struct am_runtime_slot slot;
+	struct am_config *cfg;
+	struct am_runtime *rt;
+	char err[512];
+	uid_t uid;
+	gid_t gid;
+	int rc;
+
+	parse_options(argc, argv, &o);
+	if ((cfg = load_config(&o, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "authmilter: %s\n", err);
+		return 1;
+	}
+	if (o.check_only) {
+		printf("%s: configuration ok\n", o.config);
+		am_config_free(cfg);
+		return 0;
+	}
+	if (am_log_open("authmilter", cfg->log_facility, o.foreground) != 0)
+		die("[log] facility: unknown syslog facility");
+	if (am_daemon_user(cfg->user, &uid, &gid, err, sizeof(err)) != 0)
+		die(err);
+	if (!o.foreground && am_daemon_background(err, sizeof(err)) != 0)
+		die(err);
+	am_daemon_block_reload_signal();
+	if (smfi_register(*am_callbacks_filter(&slot)) != MI_SUCCESS)
+		die("smfi_register failed");
+	open_socket(cfg, uid, gid);
+	if ((rt = am_runtime_new(cfg, 1, err, sizeof(err))) == NULL)
+		die(err);
+	am_runtime_slot_init(&slot, rt);
+	if (am_daemon_start_reloader(&slot, o.config, o.socket, err, sizeof(err)) != 0)
+		die(err);
+	am_log(LOG_INFO, "started on %s (config %s, generation 1)", rt->cfg->socket, o.config);
+	am_daemon_ready();
+	rc = smfi_main();
+	am_log(LOG_INFO, "stopping");
+	am_daemon_stop_reloader();
+	am_runtime_slot_clear(&slot);
+	return rc == MI_SUCCESS ? 0 : 1;
+}

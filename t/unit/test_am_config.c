@@ -1,0 +1,145 @@
+/*
+ * test_am_config.c - the ini loader: defaults, every kind of bad input
+ * (each must name FILE:LINE), lists over several lines, and the shipped
+ * etc/authmilter.ini.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "am_config.h"
+#include "tap.h"
+
+static char path[256];
+
+/* Write text to a temporary file and load it. */
+static struct am_config *load(const char *text, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	return am_config_load(path, err, errlen);
+}
+
+/* The file must be refused with an error at line: "PATH:LINE: ...want...". */
+static void refused(const char *text, int line, const char *want, const char *name)
+{
+	char err[512] = "", prefix[300];
+	struct am_config *cfg = load(text, err, sizeof(err));
+
+	snprintf(prefix, sizeof(prefix), "%s:%d: ", path, line);
+	ok(cfg == NULL && strncmp(err, prefix, strlen(prefix)) == 0 && strstr(err, want) != NULL,
+	   "refused: %s", name);
+	if (cfg != NULL || strstr(err, want) == NULL)
+		diag("error was: %s", err);
+	am_config_free(cfg);
+}
+
+static void test_bad_inputs(void)
+{
+	refused("[nosuch]\nkey = 1\n", 1, "unknown section [nosuch]", "unknown section");
+	refused("[milter]\n\n[empty_unknown]\n", 3, "unknown section", "empty unknown section");
+	refused("[milter]\nsokcet = unix:/x\n", 2, "unknown key 'sokcet'", "unknown key");
+	refused("[dns]\ntimeout_ms = fast\n", 2, "not a whole number", "bad number");
+	refused("[dns]\ntimeout_ms = 10\n", 2, "out of range", "number out of range");
+	refused("[server]\ntrusted_networks = 10.0.0.0/33\n", 2, "prefix length", "bad CIDR length");
+	refused("[server]\ntrusted_networks = 10.0.0.300\n", 2, "not an IP address", "bad CIDR address");
+	refused("[milter]\nsocket = tcp:25\n", 2, "expected unix:PATH", "bad socket kind");
+	refused("[milter]\nsocket = inet:99999@127.0.0.1\n", 2, "port must be", "bad socket port");
+	refused("[milter]\nsocket = unix:relative.sock\n", 2, "absolute path", "relative unix socket");
+	refused("[spf]\nenable = perhaps\n", 2, "not yes or no", "bad boolean");
+	refused("[spf]\nfail_action = explode\n", 2, "not one of", "bad action");
+	refused("[milter]\nsocket_mode = 0999\n", 2, "octal", "bad octal mode");
+	refused("[milter]\nthis line has no equals sign\n", 2, "syntax error", "syntax error");
+	refused("[dns]\ntimeout_ms = 1000\ntimeout_ms = 2000\n", 3, "set twice (first at line 2)", "duplicate key");
+	refused("[scores]\nspf_fail = 2000\n", 2, "out of range", "score out of range");
+	char longline[400];
+	snprintf(longline, sizeof(longline), "[server]\nauthserv_id = %0300d\n", 1);
+	refused(longline, 2, "line longer than", "over-long line");
+}
+
+static void test_values(void)
+{
+	char err[512] = "";
+	struct am_config *cfg = load("; comment\n[server]\nauthserv_id = mx.example.org\n"
+				     "trusted_networks = 192.0.2.0/24,\n  2001:db8::/32\n"
+				     "[milter]\nsocket = inet:8895@127.0.0.1\nsocket_mode = 0666\n"
+				     "[spf]\nfail_action = reject\n[thresholds]\nreject = 0\n",
+				     err, sizeof(err));
+	struct am_ip ip;
+
+	if (!ok(cfg != NULL, "valid file loads")) {
+		diag("%s", err);
+		return;
+	}
+	is_str(cfg->authserv_id, "mx.example.org", "authserv_id read");
+	is_int(cfg->trusted_networks.count, 2, "list continued on an indented line replaces the default");
+	am_ip_parse("2001:db8::5", &ip);
+	ok(am_cidr_list_match(&cfg->trusted_networks, &ip) != NULL, "IPv6 network matches");
+	am_ip_parse("127.0.0.1", &ip);
+	ok(am_cidr_list_match(&cfg->trusted_networks, &ip) == NULL, "default loopback entry replaced");
+	is_int(cfg->socket_mode, 0666, "octal mode");
+	is_int(cfg->spf_fail_action, AM_ACT_REJECT, "action parsed");
+	is_int(cfg->threshold_reject, 0, "zero threshold allowed");
+	is_int(cfg->dns_timeout_ms, 5000, "default kept for unset key");
+	am_config_free(cfg);
+}
+
+static void test_defaults_and_shipped(void)
+{
+	char err[512] = "", shipped[512];
+	struct am_config *cfg = am_config_defaults(err, sizeof(err));
+	const char *srcdir = getenv("top_srcdir");
+
+	ok(cfg != NULL && cfg->authserv_id[0] != '\0', "defaults load, host name as authserv-id");
+	ok(cfg && cfg->spf_enable && cfg->threshold_reject == 15, "documented defaults");
+	am_config_free(cfg);
+	snprintf(shipped, sizeof(shipped), "%s/etc/authmilter.ini", srcdir ? srcdir : ".");
+	cfg = am_config_load(shipped, err, sizeof(err));
+	ok(cfg != NULL, "shipped etc/authmilter.ini loads");
+	if (cfg == NULL)
+		diag("%s", err);
+	am_config_free(cfg);
+	cfg = am_config_load("/nonexistent/authmilter.ini", err, sizeof(err));
+	ok(cfg == NULL && strstr(err, "cannot open") != NULL, "missing file is an error");
+}
+
+static void test_every_option_documented(void)
+{
+	const char *srcdir = getenv("top_srcdir");
+	char shipped[512], line[1024];
+	FILE *f;
+	size_t missing = 0;
+
+	snprintf(shipped, sizeof(shipped), "%s/etc/authmilter.ini", srcdir ? srcdir : ".");
+	for (size_t i = 0; i < am_options_count; i++) {
+		bool found = false;
+		if ((f = fopen(shipped, "r")) == NULL)
+			break;
+		while (!found && fgets(line, sizeof(line), f)) {
+			const char *p = line;
+			while (*p == ';' || *p == '#' || *p == ' ')
+				p++;
+			found = strncmp(p, am_options[i].key, strlen(am_options[i].key)) == 0 &&
+				strchr(" =", p[strlen(am_options[i].key)]) != NULL;
+		}
+		fclose(f);
+		if (!found) {
+			diag("[%s] %s is not in etc/authmilter.ini", am_options[i].section, am_options[i].key);
+			missing++;
+		}
+	}
+	is_int(missing, 0, "every option is documented in etc/authmilter.ini");
+}
+
+int main(void)
+{
+	snprintf(path, sizeof(path), "test_am_config.%ld.ini", (long)getpid());
+	test_bad_inputs();
+	test_values();
+	test_defaults_and_shipped();
+	test_every_option_documented();
+	unlink(path);
+	return done_testing();
+}

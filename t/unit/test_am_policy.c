@@ -1,0 +1,73 @@
+/*
+ * test_am_policy.c - the verdict function from tables: stage x results x
+ * config -> action, reply and reason.
+ */
+#include <string.h>
+
+#include "am_policy.h"
+#include "tap.h"
+
+struct row {
+	const char *name;
+	enum am_stage stage;
+	enum am_result spf;       /* MAIL FROM result (checked) */
+	bool trusted, internal;
+	enum am_action fail_action, temperror_action;
+	int quarantine_at, reject_at;
+	bool dry_run;
+	enum am_action want;
+	const char *want_code, *want_reason;
+};
+
+static const struct row rows[] = {
+	{"pass accepted", AM_STAGE_EOM, AM_RES_PASS, 0, 0, AM_ACT_NONE, AM_ACT_NONE, 10, 15, 0, AM_ACT_ACCEPT, "", "pass"},
+	{"fail by default only scores", AM_STAGE_EOM, AM_RES_FAIL, 0, 0, AM_ACT_NONE, AM_ACT_NONE, 10, 15, 0, AM_ACT_ACCEPT, "", "pass"},
+	{"fail override reject at eom", AM_STAGE_EOM, AM_RES_FAIL, 0, 0, AM_ACT_REJECT, AM_ACT_NONE, 10, 15, 0, AM_ACT_REJECT, "550", "spf"},
+	{"fail override reject at rcpt", AM_STAGE_RCPT, AM_RES_FAIL, 0, 0, AM_ACT_REJECT, AM_ACT_NONE, 10, 15, 0, AM_ACT_REJECT, "550", "spf"},
+	{"fail override quarantine waits for eom", AM_STAGE_RCPT, AM_RES_FAIL, 0, 0, AM_ACT_QUARANTINE, AM_ACT_NONE, 10, 15, 0, AM_ACT_NONE, "", ""},
+	{"fail override quarantine at eom", AM_STAGE_EOM, AM_RES_FAIL, 0, 0, AM_ACT_QUARANTINE, AM_ACT_NONE, 10, 15, 0, AM_ACT_QUARANTINE, "", "spf"},
+	{"softfail not rejected by fail override", AM_STAGE_EOM, AM_RES_SOFTFAIL, 0, 0, AM_ACT_REJECT, AM_ACT_NONE, 10, 15, 0, AM_ACT_ACCEPT, "", "pass"},
+	{"fail score over quarantine threshold", AM_STAGE_EOM, AM_RES_FAIL, 0, 0, AM_ACT_NONE, AM_ACT_NONE, 5, 15, 0, AM_ACT_QUARANTINE, "", "score"},
+	{"fail score over reject threshold", AM_STAGE_EOM, AM_RES_FAIL, 0, 0, AM_ACT_NONE, AM_ACT_NONE, 3, 5, 0, AM_ACT_REJECT, "550", "score"},
+	{"threshold 0 is off", AM_STAGE_EOM, AM_RES_FAIL, 0, 0, AM_ACT_NONE, AM_ACT_NONE, 0, 0, 0, AM_ACT_ACCEPT, "", "pass"},
+	{"temperror tempfail override", AM_STAGE_EOM, AM_RES_TEMPERROR, 0, 0, AM_ACT_NONE, AM_ACT_TEMPFAIL, 10, 15, 0, AM_ACT_TEMPFAIL, "451", "spf-temperror"},
+	{"temperror default accepted", AM_STAGE_EOM, AM_RES_TEMPERROR, 0, 0, AM_ACT_NONE, AM_ACT_NONE, 10, 15, 0, AM_ACT_ACCEPT, "", "pass"},
+	{"trusted skips everything", AM_STAGE_EOM, AM_RES_FAIL, 1, 0, AM_ACT_REJECT, AM_ACT_NONE, 1, 1, 0, AM_ACT_ACCEPT, "", "trusted"},
+	{"trusted at rcpt goes on", AM_STAGE_RCPT, AM_RES_FAIL, 1, 0, AM_ACT_REJECT, AM_ACT_NONE, 1, 1, 0, AM_ACT_NONE, "", "trusted"},
+	{"internal error tempfails", AM_STAGE_EOM, AM_RES_PASS, 0, 1, AM_ACT_NONE, AM_ACT_NONE, 10, 15, 0, AM_ACT_TEMPFAIL, "451", "internal"},
+	{"dry run accepts a reject", AM_STAGE_EOM, AM_RES_FAIL, 0, 0, AM_ACT_REJECT, AM_ACT_NONE, 10, 15, 1, AM_ACT_ACCEPT, "", "spf"},
+	{"dry run at rcpt", AM_STAGE_RCPT, AM_RES_FAIL, 0, 0, AM_ACT_REJECT, AM_ACT_NONE, 10, 15, 1, AM_ACT_ACCEPT, "", "spf"},
+	{"nothing to say at rcpt", AM_STAGE_RCPT, AM_RES_PASS, 0, 0, AM_ACT_REJECT, AM_ACT_NONE, 10, 15, 0, AM_ACT_NONE, "", ""},
+};
+
+int main(void)
+{
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct row *t = &rows[i];
+		struct am_config cfg = {0};
+		struct am_results r = {0};
+		struct am_verdict v;
+
+		cfg.score_spf[AM_RES_FAIL] = 5;
+		cfg.score_spf[AM_RES_SOFTFAIL] = 2;
+		cfg.spf_fail_action = t->fail_action;
+		cfg.spf_temperror_action = t->temperror_action;
+		cfg.threshold_quarantine = t->quarantine_at;
+		cfg.threshold_reject = t->reject_at;
+		cfg.dry_run = t->dry_run;
+		cfg.internal_error_action = AM_ACT_TEMPFAIL;
+		r.trusted = t->trusted;
+		r.internal_error = t->internal;
+		r.spf_mailfrom.checked = true;
+		r.spf_mailfrom.result = t->spf;
+		strcpy(r.spf_mailfrom.domain, "sender.example");
+		am_policy_decide(t->stage, &r, &cfg, &v);
+		ok(v.action == t->want && strcmp(v.code, t->want_code) == 0 &&
+		   strcmp(v.reason, t->want_reason) == 0, "%s", t->name);
+		if (v.action != t->want || strcmp(v.reason, t->want_reason) != 0)
+			diag("got %s %s reason=%s", am_action_name(v.action), v.code, v.reason);
+		if (t->dry_run)
+			ok(v.would == AM_ACT_REJECT, "%s: would-be action kept for the log", t->name);
+	}
+	return done_testing();
+}

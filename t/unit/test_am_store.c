@@ -1,0 +1,198 @@
+/*
+ * test_am_store.c - unit tests of the greylisting store layer: SHA-256 (the
+ * key hash), the value encoding, memcached's 30-day expiry rule, the LMDB
+ * backend (create-if-absent, expiry, touch, purge, map full, state kept
+ * across close and reopen) and the registry that keeps one environment per
+ * file. Runs in a temporary directory.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "am_sha256.h"
+#include "am_store.h"
+#include "tap.h"
+
+#define DAY 86400
+
+static char tmpdir[256];
+
+static void test_sha256(void)
+{
+	char out[65], big[1001];
+	am_sha256_hex("", 0, out);
+	is_str(out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "sha256 empty");
+	am_sha256_hex("abc", 3, out);
+	is_str(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "sha256 abc");
+	am_sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, out);
+	is_str(out, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+	       "sha256 two blocks (56 bytes)");
+	memset(big, 'a', 1000);
+	am_sha256_hex(big, 1000, out);
+	is_str(out, "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3",
+	       "sha256 1000 x a");
+}
+
+static void test_value_and_expiry(void)
+{
+	struct am_store_value v = {1700000000, 1700000300, 7, AM_STORE_PASSED}, w;
+	unsigned char buf[AM_STORE_VALUE_LEN];
+	am_store_value_encode(&v, buf);
+	ok(am_store_value_decode(buf, sizeof(buf), &w) == 0 && w.first_seen == v.first_seen &&
+		   w.last_seen == v.last_seen && w.count == 7 && w.state == AM_STORE_PASSED,
+	   "value round trip");
+	is_int(buf[4], 7, "count is little-endian on the wire");
+	ok(am_store_value_decode(buf, sizeof(buf) - 1, &w) < 0, "short value refused");
+	buf[0] = 9;
+	ok(am_store_value_decode(buf, sizeof(buf), &w) < 0, "unknown version refused");
+	is_int(am_store_memcached_expiry(300, 1700000000), 300, "memcached: 300 s sent relative");
+	is_int(am_store_memcached_expiry(30 * DAY, 1700000000), 30 * DAY,
+	       "memcached: 30 days still relative");
+	is_int(am_store_memcached_expiry(36 * DAY, 1700000000), 1700000000 + 36 * DAY,
+	       "memcached: 36 days sent as absolute Unix time");
+}
+
+/* Open an LMDB store at tmpdir/name. */
+static struct am_store *lmdb_at(const char *name, long map_mb)
+{
+	struct am_store_conf c;
+	char path[512], err[256];
+	struct am_store *s;
+	am_store_conf_defaults(&c);
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	c.lmdb_path = path;
+	c.lmdb_map_size_mb = map_mb;
+	s = am_store_lmdb_open(&c, err, sizeof(err));
+	if (!s)
+		printf("# lmdb open: %s\n", err);
+	return s;
+}
+
+static void test_lmdb_store(void)
+{
+	struct am_store *s = lmdb_at("ops.lmdb", 4);
+	struct am_store_value v = {1000, 1000, 0, AM_STORE_PENDING}, got;
+	char err[256];
+	size_t purged;
+	if (!ok(s != NULL, "lmdb store opens"))
+		return;
+	is_int(am_store_get(s, "k1", 1000, &got, err, sizeof(err)), AM_STORE_NOTFOUND, "get: absent");
+	is_int(am_store_add(s, "k1", &v, 100, 1000, &got, err, sizeof(err)), AM_STORE_OK, "add: new");
+	v.first_seen = 1050;
+	is_int(am_store_add(s, "k1", &v, 100, 1050, &got, err, sizeof(err)), AM_STORE_EXISTS,
+	       "add again: exists");
+	is_int(got.first_seen, 1000, "add again: the first timer is kept and returned");
+	is_int(am_store_get(s, "k1", 1099, &got, err, sizeof(err)), AM_STORE_OK, "get before expiry");
+	is_int(am_store_get(s, "k1", 1100, &got, err, sizeof(err)), AM_STORE_NOTFOUND,
+	       "get at expiry: gone");
+	is_int(am_store_add(s, "k1", &v, 100, 1100, &got, err, sizeof(err)), AM_STORE_OK,
+	       "add over an expired record");
+	is_int(am_store_touch(s, "k1", 1000, 1150, err, sizeof(err)), AM_STORE_OK, "touch");
+	is_int(am_store_get(s, "k1", 2100, &got, err, sizeof(err)), AM_STORE_OK,
+	       "touch extended the lifetime");
+	is_int(am_store_touch(s, "nope", 10, 1150, err, sizeof(err)), AM_STORE_NOTFOUND,
+	       "touch absent: notfound");
+	v.state = AM_STORE_PASSED;
+	is_int(am_store_set(s, "k1", &v, 10, 1200, err, sizeof(err)), AM_STORE_OK, "set replaces");
+	ok(am_store_get(s, "k1", 1205, &got, err, sizeof(err)) == AM_STORE_OK &&
+		   got.state == AM_STORE_PASSED,
+	   "set: new value and ttl");
+	is_int(am_store_del(s, "k1", 1205, err, sizeof(err)), AM_STORE_OK, "delete");
+	is_int(am_store_del(s, "k1", 1205, err, sizeof(err)), AM_STORE_NOTFOUND, "delete absent");
+	is_int(am_store_get(s, "bad key", 1, &got, err, sizeof(err)), AM_STORE_ERROR,
+	       "blank in a key: error");
+	ok(strstr(err, "key") != NULL, "error names the key");
+	is_int(am_store_set(s, "k", &v, 0, 1, err, sizeof(err)), AM_STORE_ERROR, "ttl 0: error");
+
+	for (int i = 0; i < 1000; i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "p%d", i);
+		am_store_set(s, key, &v, i % 2 ? 1000 : 10, 5000, err, sizeof(err));
+	}
+	is_int(am_store_purge(s, 5010, &purged, err, sizeof(err)), AM_STORE_OK, "purge runs");
+	is_int(purged, 500, "purge removed exactly the 500 expired of 1000 (several batches)");
+	ok(am_store_get(s, "p31", 5010, &got, err, sizeof(err)) == AM_STORE_OK,
+	   "live records are kept");
+	is_int(am_store_purge(s, 5010, &purged, err, sizeof(err)), AM_STORE_OK, "purge again");
+	is_int(purged, 0, "nothing left to purge");
+	am_store_close(s);
+
+	/* state survives closing and reopening (a daemon restart) */
+	s = lmdb_at("ops.lmdb", 4);
+	ok(s && am_store_get(s, "p31", 5010, &got, err, sizeof(err)) == AM_STORE_OK,
+	   "reopened: records survive");
+	am_store_close(s);
+}
+
+static void test_lmdb_full(void)
+{
+	struct am_store *s = lmdb_at("full.lmdb", 1);
+	struct am_store_value v = {1, 1, 0, AM_STORE_PENDING}, got;
+	char err[256] = "", key[80];
+	enum am_store_status st = AM_STORE_OK;
+	int i;
+	if (!ok(s != NULL, "1 MB lmdb store opens"))
+		return;
+	for (i = 0; i < 100000 && st == AM_STORE_OK; i++) {
+		snprintf(key, sizeof(key), "g:%064d", i);
+		st = am_store_set(s, key, &v, 1000, 10, err, sizeof(err));
+	}
+	is_int(st, AM_STORE_ERROR, "filling a 1 MB map ends in an error status");
+	ok(strstr(err, "map full") != NULL, "the reason says map full");
+	diag("map full after %d records: %s", i - 1, err);
+	ok(am_store_get(s, "g:0000000000000000000000000000000000000000000000000000000000000000",
+			10, &got, err, sizeof(err)) == AM_STORE_OK,
+	   "reads still work on a full map");
+	/* once the records expire, the next write purges and succeeds */
+	is_int(am_store_set(s, key, &v, 1000, 2000, err, sizeof(err)), AM_STORE_OK,
+	       "full map with expired records: purged and written");
+	am_store_close(s);
+}
+
+static void test_registry(void)
+{
+	struct am_store_registry *r = am_store_registry_new();
+	struct am_store_conf c;
+	struct am_store *a, *b, *d;
+	char p1[512], p2[512], err[256];
+	am_store_conf_defaults(&c);
+	snprintf(p1, sizeof(p1), "%s/reg.lmdb", tmpdir);
+	snprintf(p2, sizeof(p2), "%s/./reg.lmdb", tmpdir);
+	c.lmdb_path = p1;
+	a = am_store_registry_acquire(r, &c, err, sizeof(err));
+	c.lmdb_path = p2;
+	b = am_store_registry_acquire(r, &c, err, sizeof(err));
+	ok(a && a == b, "same LMDB file (another spelling): the same store, not a second open");
+	snprintf(p2, sizeof(p2), "%s/other.lmdb", tmpdir);
+	d = am_store_registry_acquire(r, &c, err, sizeof(err));
+	ok(d && d != a, "another file: another store");
+	am_store_release(a);
+	am_store_release(d);
+	ok(b->refs == 1, "one reference left after a release");
+	am_store_release(b);
+	c.lmdb_path = "/nonexistent-dir/x.lmdb";
+	ok(am_store_registry_acquire(r, &c, err, sizeof(err)) == NULL && err[0],
+	   "missing directory: error");
+	am_store_registry_free(r);
+}
+
+int main(void)
+{
+	const char *base = getenv("TMPDIR");
+	char cmd[600];
+	snprintf(tmpdir, sizeof(tmpdir), "%s/amstore.XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(tmpdir)) {
+		printf("1..0 # SKIP cannot make a temporary directory\n");
+		return 0;
+	}
+	test_sha256();
+	test_value_and_expiry();
+	test_lmdb_store();
+	test_lmdb_full();
+	test_registry();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		diag("could not remove %s", tmpdir);
+	return done_testing();
+}
