@@ -1,10 +1,8 @@
 /*
- * am_config.c - the one option table, and the ini loader it drives.
+ * am_config.c - the ini loader driven by the option table (am_options.c).
  *
- * Every option lives in am_options[]: section, key, type, where it goes in
- * struct am_config, default, range and a paragraph of help. Parsing,
- * validation (errors say FILE:LINE), defaults, `authmilter -n` and the
- * manual page all come from that table, so they cannot drift apart.
+ * Parsing, validation (errors say FILE:LINE), defaults and
+ * `authmilter -n` all come from that table, so they cannot drift apart.
  * The file is read with libinih through a reader that counts lines and
  * checks section names, so that even an empty unknown section is an error.
  */
@@ -20,248 +18,6 @@
 
 #include "am_config.h"
 
-#define OPT(sec, key, type, field, def, min, max, choices, help)                           \
-	{sec, key, type, offsetof(struct am_config, field), def, min, max, choices, help}
-#define SCORE(check, res, arr, idx, def)                                                    \
-	{"scores", check "_" res, AM_OPT_SCORE, offsetof(struct am_config, arr) + sizeof(int) * (idx), \
-	 def, -1000, 1000, NULL, "Points added when " check " gives " res "."}
-
-#define ACTIONS_OVERRIDE "none quarantine tempfail reject"
-
-const struct am_option am_options[] = {
-	/* [milter] */
-	OPT("milter", "socket", AM_OPT_SOCKET, socket, "unix:/run/authmilter/authmilter.sock", 0, 0, NULL,
-	    "Where the MTA connects: unix:PATH (or local:PATH), inet:PORT@HOST or inet6:PORT@HOST. "
-	    "Overridden by -p. The directory of a unix socket is created when missing."),
-	OPT("milter", "socket_mode", AM_OPT_OCTAL, socket_mode, "0660", 0, 0777, NULL,
-	    "Permissions of a unix socket. Postfix's smtpd runs as user postfix: it needs write access "
-	    "through this mode and socket_group."),
-	OPT("milter", "socket_group", AM_OPT_STRING, socket_group, "", 0, 0, NULL,
-	    "Group of a unix socket (e.g. postfix); empty keeps the group of the daemon's user."),
-	OPT("milter", "user", AM_OPT_STRING, user, "", 0, 0, NULL,
-	    "User to run as after opening the socket. Required when started as root: the daemon "
-	    "refuses to keep root privileges."),
-	OPT("milter", "pidfile", AM_OPT_STRING, pidfile, "", 0, 0, NULL,
-	    "File to write the daemon's process id to; empty for none."),
-	OPT("milter", "timeout", AM_OPT_INT, milter_timeout, "300", 1, 3600, NULL,
-	    "Seconds libmilter waits for the MTA before dropping a connection."),
-	/* [server] */
-	OPT("server", "authserv_id", AM_OPT_STRING, authserv_id, "", 0, 0, NULL,
-	    "The authserv-id of our Authentication-Results header (RFC 8601); empty uses the host "
-	    "name. Incoming AR headers claiming this id are removed as forgeries."),
-	OPT("server", "trusted_networks", AM_OPT_CIDRS, trusted_networks, "127.0.0.0/8 ::1", 0, 0, NULL,
-	    "Client networks whose mail is not checked (submission hosts, internal relays). A list "
-	    "of address[/prefix], separated by blanks or commas; may continue on indented lines."),
-	OPT("server", "trust_authenticated", AM_OPT_BOOL, trust_authenticated, "yes", 0, 0, NULL,
-	    "Skip the checks for SMTP AUTH sessions (the MTA's {auth_authen} macro)."),
-	/* [log] */
-	OPT("log", "facility", AM_OPT_STRING, log_facility, "mail", 0, 0, NULL,
-	    "Syslog facility of the decision lines: mail, or local0 to local7."),
-	OPT("log", "verbose", AM_OPT_BOOL, log_verbose, "no", 0, 0, NULL,
-	    "Also log each check's details (DNS statuses, reasons) at debug level."),
-	/* [dns] */
-	OPT("dns", "nameservers", AM_OPT_STRING, dns_nameservers, "", 0, 0, NULL,
-	    "Recursive nameservers as IP[@PORT], separated by blanks; empty uses /etc/resolv.conf."),
-	OPT("dns", "timeout_ms", AM_OPT_INT, dns_timeout_ms, "5000", 100, 60000, NULL,
-	    "Longest wait for one DNS answer, in milliseconds; a query past it is cancelled."),
-	OPT("dns", "message_budget_ms", AM_OPT_INT, dns_budget_ms, "20000", 100, 600000, NULL,
-	    "Total DNS time one message may spend. Keep it below the MTA's milter timeouts "
-	    "(Postfix: milter_command_timeout 30 s) so a dead nameserver never makes the MTA give up."),
-	OPT("dns", "trust_anchor_file", AM_OPT_STRING, dns_trust_anchor, "", 0, 0, NULL,
-	    "DNSSEC trust anchor file (e.g. /usr/share/dns/root.key); empty: no validation."),
-	/* [spf] */
-	OPT("spf", "enable", AM_OPT_BOOL, spf_enable, "yes", 0, 0, NULL, "Check SPF (RFC 7208)."),
-	OPT("spf", "check_helo", AM_OPT_BOOL, spf_check_helo, "yes", 0, 0, NULL,
-	    "Also check the HELO identity (always done for the null sender <>)."),
-	OPT("spf", "fail_action", AM_OPT_ACTION, spf_fail_action, "none", 0, 0, ACTIONS_OVERRIDE,
-	    "Override for an SPF fail of the MAIL FROM identity: none leaves it to the scores. "
-	    "reject is applied at RCPT when DMARC is off, else at end of message (RFC 7489 10.1)."),
-	OPT("spf", "temperror_action", AM_OPT_ACTION, spf_temperror_action, "none", 0, 0,
-	    "none tempfail", "Override for an SPF temperror: none leaves it to the scores."),
-	/* [policy] */
-	OPT("policy", "dry_run", AM_OPT_BOOL, dry_run, "no", 0, 0, NULL,
-	    "Log what would have been done, but accept every message (headers are still added)."),
-	OPT("policy", "internal_error_action", AM_OPT_ACTION, internal_error_action, "tempfail", 0, 0,
-	    "accept tempfail", "What to do when a check cannot run at all (out of memory, "
-	    "library failure): tempfail lets the sender retry; accept never delays mail."),
-	/* [greylist] (greylisting capability: lib/am_grey.c, lib/am_store*.c) */
-	OPT("greylist", "enable", AM_OPT_BOOL, grey_enable, "no", 0, 0, NULL,
-	    "Greylist (RFC 6647): tempfail the first attempt of an unknown (client network, "
-	    "sender, recipient) triplet and accept its retry. Off by default: it delays real mail "
-	    "and needs a writable store."),
-	OPT("greylist", "stage", AM_OPT_STRING, grey_stage, "rcpt", 0, 0, NULL,
-	    "rcpt: decide per recipient at RCPT, before the body is sent (cheapest). eom: decide "
-	    "at end of data, once for the message, so that skip_if can spare authenticated mail. "
-	    "The null sender <> is always decided at end of data (greylisting it at RCPT breaks "
-	    "other sites' sender-verification callouts)."),
-	OPT("greylist", "clients", AM_OPT_STRING, grey_clients, "suspicious", 0, 0, NULL,
-	    "all: greylist every client (classic). suspicious: only clients with no reverse DNS, "
-	    "reverse DNS that does not resolve back, or a dynamic-looking host name. The default "
-	    "is suspicious because large senders retry from other addresses of a pool (so their "
-	    "mail is delayed for hours) and all have proper reverse DNS, while most spam bots do not."),
-	OPT("greylist", "skip_if", AM_OPT_STRING, grey_skip_if, "dmarc_pass", 0, 0, NULL,
-	    "With stage = eom: messages that pass any of these are not greylisted: dmarc_pass, "
-	    "dkim_aligned_pass, spf_aligned_pass (a list), or none."),
-	OPT("greylist", "delay", AM_OPT_INT, grey_delay, "300", 0, 86400, NULL,
-	    "Seconds after the first attempt before a retry is accepted."),
-	OPT("greylist", "retry_window", AM_OPT_INT, grey_retry_window, "172800", 60, 2592000, NULL,
-	    "Seconds after the first attempt during which a retry is accepted (2 days); a later "
-	    "retry starts over."),
-	OPT("greylist", "pass_lifetime", AM_OPT_INT, grey_pass_lifetime, "3110400", 3600, 34560000,
-	    NULL, "Seconds a passed triplet stays passed without being greylisted again (36 days, "
-	    "so monthly mail keeps passing); refreshed on each use."),
-	OPT("greylist", "auto_whitelist", AM_OPT_INT, grey_auto_whitelist, "5", 0, 1000000, NULL,
-	    "After this many passed deliveries from a client network, the network is let through "
-	    "for every sender and recipient (for pass_lifetime, refreshed); 0 turns it off."),
-	OPT("greylist", "ipv4_prefix", AM_OPT_INT, grey_ipv4_prefix, "24", 8, 32, NULL,
-	    "IPv4 client addresses are masked to this prefix: senders retry from a neighbour."),
-	OPT("greylist", "ipv6_prefix", AM_OPT_INT, grey_ipv6_prefix, "64", 16, 128, NULL,
-	    "IPv6 client addresses are masked to this prefix (a /64 is one site)."),
-	OPT("greylist", "use_spf_domain", AM_OPT_BOOL, grey_use_spf_domain, "yes", 0, 0, NULL,
-	    "When SPF passes, the SPF-verified MAIL FROM domain stands in for the client network, "
-	    "so a retry from another address of the sender's pool still matches."),
-	OPT("greylist", "normalise_batv", AM_OPT_BOOL, grey_norm_batv, "yes", 0, 0, NULL,
-	    "Sender prvs=TAG=user@dom (BATV) counts as user@dom."),
-	OPT("greylist", "normalise_srs", AM_OPT_BOOL, grey_norm_srs, "yes", 0, 0, NULL,
-	    "Sender SRS0=HASH=TT=dom=user@fwd (and SRS1) counts as the original user@dom."),
-	OPT("greylist", "normalise_extension", AM_OPT_BOOL, grey_norm_extension, "yes", 0, 0, NULL,
-	    "Sender user+anything@dom counts as user@dom."),
-	OPT("greylist", "normalise_verp", AM_OPT_BOOL, grey_norm_verp, "yes", 0, 0, NULL,
-	    "Every run of digits in the sender's local part counts as one '#', so list and "
-	    "bounce senders (bounce-12345@) do not make a new triplet per message."),
-	OPT("greylist", "dynamic_keywords", AM_OPT_STRING, grey_dynamic_keywords,
-	    "dyn dynamic dynip dhcp dsl adsl vdsl xdsl ppp pppoe dial dialup pool cable cpe "
-	    "broadband customer cust residential res ftth fttx", 0, 0, NULL,
-	    "With clients = suspicious: a host name looks dynamic when a label left of its last "
-	    "two is one of these words (optionally followed by digits), or when it spells the "
-	    "client's IPv4 address."),
-	OPT("greylist", "whitelist_networks", AM_OPT_CIDRS, grey_whitelist_networks, "", 0, 0, NULL,
-	    "Client networks never greylisted (address[/prefix] list)."),
-	OPT("greylist", "whitelist_hosts", AM_OPT_STRING, grey_whitelist_hosts, "", 0, 0, NULL,
-	    "Client host names never greylisted: name, .suffix (the domain's hosts) or a glob "
-	    "(*.mail.example.com). Only a verified reverse DNS name counts."),
-	OPT("greylist", "whitelist_senders", AM_OPT_STRING, grey_whitelist_senders, "", 0, 0, NULL,
-	    "Sender domains (and their subdomains) never greylisted. Senders can be forged: "
-	    "prefer whitelist_hosts or skip_if."),
-	OPT("greylist", "whitelist_recipients", AM_OPT_STRING, grey_whitelist_recipients, "", 0, 0,
-	    NULL, "Recipients never greylisted: user@example.com, example.com (whole domain) or "
-	    "user@ (that local part anywhere). postmaster@ is never greylisted."),
-	OPT("greylist", "on_store_error", AM_OPT_ACTION, grey_store_error_action, "accept", 0, 0,
-	    "accept tempfail", "When the store fails (memcached down, LMDB full): accept (fail "
-	    "open, logged greylist=error) or tempfail (451 4.3.0)."),
-	OPT("greylist", "store", AM_OPT_STRING, grey_store, "lmdb", 0, 0, NULL,
-	    "lmdb: one local file, no server (one MX host). memcached: a cluster shared by "
-	    "several MX hosts. Stores are opened once per process and kept across reloads."),
-	OPT("greylist", "lmdb_path", AM_OPT_STRING, grey_lmdb_path,
-	    "/var/lib/authmilter/greylist.lmdb", 0, 0, NULL,
-	    "The LMDB data file (a PATH-lock file sits beside it); its directory must exist and "
-	    "be writable by the daemon's user."),
-	OPT("greylist", "lmdb_map_size", AM_OPT_INT, grey_lmdb_map_size_mb, "64", 1, 1048576, NULL,
-	    "Largest size of the LMDB file in MB (about 100 bytes per triplet). A full map is a "
-	    "store error, after one purge of expired entries."),
-	OPT("greylist", "lmdb_purge_interval", AM_OPT_INT, grey_lmdb_purge_interval, "3600", 0,
-	    604800, NULL, "Seconds between purges of expired LMDB entries, run by the next write "
-	    "(and once after start); 0: only when the map is full."),
-	OPT("greylist", "memcached_servers", AM_OPT_STRING, grey_memcached_servers,
-	    "127.0.0.1:11211", 0, 0, NULL,
-	    "host:port[:weight] list. Keys are spread by consistent (ketama) hashing, so losing "
-	    "or adding one server moves only its share of the triplets."),
-	OPT("greylist", "memcached_connect_timeout_ms", AM_OPT_INT,
-	    grey_memcached_connect_timeout_ms, "200", 10, 10000, NULL,
-	    "Longest wait to connect to a memcached server, in milliseconds."),
-	OPT("greylist", "memcached_timeout_ms", AM_OPT_INT, grey_memcached_timeout_ms, "200", 10,
-	    10000, NULL, "Longest wait for a memcached answer (poll, send, receive), in ms."),
-	OPT("greylist", "memcached_retry_timeout", AM_OPT_INT, grey_memcached_retry_timeout, "30", 1,
-	    3600, NULL, "Seconds a failed memcached server is left alone before it is tried again."),
-	OPT("greylist", "memcached_failure_limit", AM_OPT_INT, grey_memcached_failure_limit, "1", 1,
-	    100, NULL, "Failures after which a memcached server is marked dead."),
-	OPT("greylist", "memcached_eject", AM_OPT_BOOL, grey_memcached_eject, "yes", 0, 0, NULL,
-	    "yes: a dead server leaves the hash ring, its keys go to the others (their triplets "
-	    "start over) until it answers again. no: its keys fail (on_store_error) meanwhile."),
-	OPT("greylist", "memcached_replicas", AM_OPT_INT, grey_memcached_replicas, "0", 0, 4, NULL,
-	    "Extra copies of each entry on other servers (binary protocol replication)."),
-	OPT("greylist", "memcached_pool_size", AM_OPT_INT, grey_memcached_pool_size, "32", 1, 1024,
-	    NULL, "Connections kept per memcached server set: one per concurrently busy thread."),
-	/* [dkim] (DKIM capability: lib/am_dkim.c) */
-	OPT("dkim", "enable", AM_OPT_BOOL, dkim_enable, "yes", 0, 0, NULL,
-	    "Verify DKIM signatures (RFC 6376; rsa-sha256 and ed25519-sha256, RFC 8463)."),
-	OPT("dkim", "max_signatures", AM_OPT_INT, dkim_max_signatures, "5", 1, AM_DKIM_MAX_SIGS, NULL,
-	    "How many DKIM-Signature fields of one message are verified (each costs a DNS look-up "
-	    "and a hash of the body); later ones are left unverified and counted in the log."),
-	OPT("dkim", "min_key_bits", AM_OPT_INT, dkim_min_key_bits, "1024", 512, 8192, NULL,
-	    "RSA keys shorter than this give dkim=policy, never pass (RFC 8301 requires 1024). "
-	    "rsa-sha1 signatures give dkim=policy too."),
-	OPT("dkim", "partial_body", AM_OPT_CHOICE, dkim_partial_body, "pass", 0, 0, "pass fail",
-	    "pass or fail: the result of a good signature whose l= tag covers only part of the "
-	    "body (anything can be appended after it). It is reported in the log either way."),
-	/* [dmarc] (DMARC capability: lib/am_dmarc*.c, am_from.c, am_psl.c) */
-	OPT("dmarc", "enable", AM_OPT_BOOL, dmarc_enable, "yes", 0, 0, NULL,
-	    "Evaluate DMARC (needs the SPF and DKIM results of the message)."),
-	OPT("dmarc", "discovery", AM_OPT_CHOICE, dmarc_discovery, "psl", 0, 0, "psl treewalk",
-	    "psl: RFC 7489 (From domain, then its organisational domain from the public suffix "
-	    "list), with RFC 9091 np= and pct= sampling. treewalk: RFC 9989 (DNS tree walk, at most "
-	    "8 queries; psd=, t=, np=; pct= ignored)."),
-	OPT("dmarc", "psl_file", AM_OPT_STRING, dmarc_psl_file,
-	    "/usr/share/publicsuffix/public_suffix_list.dat", 0, 0, NULL,
-	    "Public suffix list for discovery = psl (Debian package publicsuffix); re-read on reload."),
-	OPT("dmarc", "enforce", AM_OPT_BOOL, dmarc_enforce, "yes", 0, 0, NULL,
-	    "Apply the domain's p=quarantine / p=reject to failing mail; no: results and logs only."),
-	OPT("dmarc", "quarantine_action", AM_OPT_ACTION, dmarc_quarantine_action, "quarantine", 0, 0,
-	    "quarantine accept", "What p=quarantine does: quarantine (Postfix hold queue) or accept "
-	    "with a marker header."),
-	OPT("dmarc", "reject_text", AM_OPT_STRING, dmarc_reject_text,
-	    "Rejected by the DMARC policy of {domain}", 0, 0, NULL,
-	    "Text of the 550 5.7.1 reply for p=reject; {domain} becomes the policy domain."),
-	OPT("dmarc", "quarantine_text", AM_OPT_STRING, dmarc_quarantine_text,
-	    "Held by the DMARC policy of {domain}", 0, 0, NULL,
-	    "Reason given with a quarantine for p=quarantine; {domain} as above."),
-	OPT("dmarc", "from_error_action", AM_OPT_ACTION, dmarc_from_error_action, "none", 0, 0,
-	    ACTIONS_OVERRIDE, "When the From header is missing, unparseable or names several "
-	    "domains (and they are not evaluated): none leaves it to the scores (dmarc=permerror); "
-	    "RFC 7489 6.6.1 allows reject."),
-	OPT("dmarc", "temperror_action", AM_OPT_ACTION, dmarc_temperror_action, "none", 0, 0,
-	    "none tempfail", "When DNS trouble leaves DMARC undecided: none (fail open) or tempfail."),
-	OPT("dmarc", "multi_from_evaluate", AM_OPT_BOOL, dmarc_multi_from_evaluate, "yes", 0, 0, NULL,
-	    "Several From domains: evaluate each and keep the strictest result (RFC 7489 6.6.1); "
-	    "no: dmarc=permerror and from_error_action."),
-	OPT("dmarc", "forwarder_networks", AM_OPT_CIDRS, dmarc_forwarder_networks, "", 0, 0, NULL,
-	    "Trusted forwarders by client network: a failing message from them is not quarantined "
-	    "or rejected (RFC 7489 local policy override, logged)."),
-	OPT("dmarc", "forwarder_hosts", AM_OPT_STRING, dmarc_forwarder_hosts, "", 0, 0, NULL,
-	    "Trusted forwarders by verified client host name: name, or .domain for it and below."),
-	OPT("dmarc", "forwarder_spf_domains", AM_OPT_STRING, dmarc_forwarder_spf_domains, "", 0, 0, NULL,
-	    "Trusted forwarders by SPF-verified MAIL FROM domain: name, or .domain."),
-	OPT("dmarc", "forwarder_dkim_domains", AM_OPT_STRING, dmarc_forwarder_dkim_domains, "", 0, 0,
-	    NULL, "Mailing lists by the d= of a passing DKIM signature: name, or .domain."),
-	/* [thresholds] */
-	OPT("thresholds", "quarantine", AM_OPT_INT, threshold_quarantine, "10", 0, 10000, NULL,
-	    "Total score at or above which a message is quarantined; 0 turns it off."),
-	OPT("thresholds", "reject", AM_OPT_INT, threshold_reject, "15", 0, 10000, NULL,
-	    "Total score at or above which a message is rejected; 0 turns it off."),
-	/* [scores] */
-	SCORE("spf", "pass", score_spf, AM_RES_PASS, "0"),
-	SCORE("spf", "fail", score_spf, AM_RES_FAIL, "5"),
-	SCORE("spf", "softfail", score_spf, AM_RES_SOFTFAIL, "2"),
-	SCORE("spf", "neutral", score_spf, AM_RES_NEUTRAL, "0"),
-	SCORE("spf", "none", score_spf, AM_RES_NONE, "0"),
-	SCORE("spf", "temperror", score_spf, AM_RES_TEMPERROR, "0"),
-	SCORE("spf", "permerror", score_spf, AM_RES_PERMERROR, "1"),
-	/* [scores] dkim_* (DKIM capability) */
-	SCORE("dkim", "pass", score_dkim, AM_RES_PASS, "0"),
-	SCORE("dkim", "fail", score_dkim, AM_RES_FAIL, "2"),
-	SCORE("dkim", "neutral", score_dkim, AM_RES_NEUTRAL, "0"),
-	SCORE("dkim", "policy", score_dkim, AM_RES_POLICY, "0"),
-	SCORE("dkim", "none", score_dkim, AM_RES_NONE, "0"),
-	SCORE("dkim", "temperror", score_dkim, AM_RES_TEMPERROR, "0"),
-	SCORE("dkim", "permerror", score_dkim, AM_RES_PERMERROR, "1"),
-	/* [scores] dmarc_* (DMARC capability) */
-	SCORE("dmarc", "pass", score_dmarc, AM_RES_PASS, "0"),
-	SCORE("dmarc", "fail", score_dmarc, AM_RES_FAIL, "3"),
-	SCORE("dmarc", "none", score_dmarc, AM_RES_NONE, "0"),
-	SCORE("dmarc", "temperror", score_dmarc, AM_RES_TEMPERROR, "0"),
-	SCORE("dmarc", "permerror", score_dmarc, AM_RES_PERMERROR, "1"),
-};
-const size_t am_options_count = sizeof(am_options) / sizeof(am_options[0]);
 
 /* Where option o lives in cfg. */
 static void *field(struct am_config *cfg, const struct am_option *o)
@@ -421,7 +177,8 @@ static int set_value(struct am_config *cfg, const struct am_option *o, const cha
 					     : check_choices(o, v, why, whylen) != 0)
 			return -1;
 		/* fall through */
-	case AM_OPT_STRING: {
+	case AM_OPT_STRING:
+	case AM_OPT_WORDS: {
 		char *copy = strdup(v);
 		if (copy == NULL)
 			return snprintf(why, whylen, "out of memory"), -1;
@@ -521,7 +278,18 @@ static int on_value(void *user, const char *section, const char *key, const char
 
 	if (o != NULL) {
 		size_t idx = (size_t)(o - am_options);
-		if (ld->set_at[idx] != 0 && o->type != AM_OPT_CIDRS) {
+		bool is_list = o->type == AM_OPT_CIDRS || o->type == AM_OPT_WORDS;
+		if (ld->set_at[idx] != 0 && o->type == AM_OPT_WORDS) {
+			/* A continuation line: append to the words so far. */
+			char *joined = NULL;
+			if (asprintf(&joined, "%s %s", *(char **)field(ld->cfg, o), value) < 0)
+				return fail_at(ld, "out of memory"), 1;
+			if (am_config_set(ld->cfg, section, key, joined, ld->path, ld->line, msg, sizeof(msg)) != 0)
+				fail_at(ld, msg);
+			free(joined);
+			return 1;
+		}
+		if (ld->set_at[idx] != 0 && !is_list) {
 			snprintf(msg, sizeof(msg), "%s:%d: [%s] %s is set twice (first at line %d)",
 				 ld->path, ld->line, section, key, ld->set_at[idx]);
 			fail_at(ld, msg);
@@ -614,7 +382,7 @@ void am_config_free(struct am_config *cfg)
 	for (size_t i = 0; i < am_options_count; i++) {
 		const struct am_option *o = &am_options[i];
 		if (o->type == AM_OPT_STRING || o->type == AM_OPT_SOCKET || o->type == AM_OPT_CHOICE ||
-		    o->type == AM_OPT_CHOICES)
+		    o->type == AM_OPT_CHOICES || o->type == AM_OPT_WORDS)
 			free(*(char **)field(cfg, o));
 		else if (o->type == AM_OPT_CIDRS)
 			am_cidr_list_free(field(cfg, o));
@@ -636,6 +404,7 @@ static void dump_value(const struct am_config *cfg, const struct am_option *o, F
 	case AM_OPT_STRING:
 	case AM_OPT_CHOICE:
 	case AM_OPT_CHOICES:
+	case AM_OPT_WORDS:
 	case AM_OPT_SOCKET: fputs(*(char *const *)f ? *(char *const *)f : "", out); break;
 	case AM_OPT_ACTION: fputs(am_action_name(*(const enum am_action *)f), out); break;
 	case AM_OPT_CIDRS: {

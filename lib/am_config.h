@@ -36,6 +36,7 @@ enum am_opt_type {
 	AM_OPT_SCORE,     /* int, may be negative */
 	AM_OPT_CHOICE,    /* char *, one word of `choices` (stored lower-case) */
 	AM_OPT_CHOICES,   /* char *, words of `choices` separated by blanks/commas, or "none" */
+	AM_OPT_WORDS,     /* char *, a free list of words; may continue on indented lines */
 };
 
 struct am_option {

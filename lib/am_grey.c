@@ -163,8 +163,10 @@ struct am_grey *am_grey_new(const struct am_config *cfg, struct am_store_registr
 struct am_grey *am_grey_new_with_store(const struct am_config *cfg, struct am_store *store,
 				       char *err, size_t errlen)
 {
-	struct am_grey *g = grey_build(cfg, err, errlen);
-	if (g)
+	struct am_grey *g;
+	if (cfg->grey_enable && !store)
+		return snprintf(err, errlen, "[greylist] enabled without a store"), NULL;
+	if ((g = grey_build(cfg, err, errlen)))
 		g->store = store;
 	return g;
 }
@@ -282,7 +284,9 @@ static bool client_exempt(const struct am_grey *g, const struct am_grey_client *
 }
 
 /* The network's pass counter reached auto_whitelist? Returns true when res
- * is decided (whitelisted, or a store error). */
+ * is decided (whitelisted). A store error here is not decisive: with
+ * memcached the counter may sit on a failed server while the triplet's
+ * server answers, so the triplet is still looked up. */
 static bool network_listed(const struct am_grey *g, const char *network, int64_t now,
 			   struct am_grey_result *res)
 {
@@ -293,8 +297,6 @@ static bool network_listed(const struct am_grey *g, const char *network, int64_t
 		return false;
 	am_grey_network_key(network, key);
 	st = am_store_get(g->store, key, now, &v, err, sizeof(err));
-	if (st == AM_STORE_ERROR)
-		return set_store_error(g, res, err), true;
 	if (st == AM_STORE_OK && v.count >= (uint32_t)g->cfg->grey_auto_whitelist) {
 		snprintf(text, sizeof(text), "auto-whitelisted network %s (%u passes)", network,
 			 (unsigned)v.count);
@@ -412,6 +414,18 @@ static void decide_rcpt(const struct am_grey *g, const char *network, const char
 	lifecycle(g, network, nsender, rcpt, now, res);
 }
 
+/* With clients = suspicious, say in the log why a client was greylisted. */
+static void note_suspect(const struct am_grey *g, const struct am_grey_client *c,
+			 struct am_grey_result *res)
+{
+	const char *why;
+	size_t n = strlen(res->reason);
+	if (g->all_clients || (res->outcome != AM_GREY_NEW && res->outcome != AM_GREY_EARLY))
+		return;
+	if ((why = am_grey_suspicious(g, c)))
+		snprintf(res->reason + n, sizeof(res->reason) - n, " (%s)", why);
+}
+
 /* The SPF-verified MAIL FROM domain, or NULL. */
 static const char *spf_domain(const struct am_results *r)
 {
@@ -439,6 +453,7 @@ void am_grey_rcpt(const struct am_grey *g, const struct am_grey_client *c, const
 	if (network_listed(g, network, now, res))
 		return;
 	decide_rcpt(g, network, nsender, rcpt, now, res);
+	note_suspect(g, c, res);
 }
 
 /* True when the message passes one of the skip_if checks; names it. */
@@ -490,6 +505,7 @@ void am_grey_eom(const struct am_grey *g, const struct am_grey_client *c, const 
 	}
 	if (res->outcome == AM_GREY_NEW || res->outcome == AM_GREY_EARLY)
 		set_tempfail(res, res->outcome, res->retry_in);
+	note_suspect(g, c, res);
 }
 
 /* Keep the outcome that matters most (enum order). */

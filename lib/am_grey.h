@@ -42,8 +42,11 @@ struct am_grey_client {
 
 struct am_grey;
 
-/* Build greylisting for cfg. When [greylist] enable = yes, the store is
- * acquired from reg (reg may be NULL only when greylisting is off).
+/* Build greylisting for cfg (which must outlive the result: both belong to
+ * one config generation). When [greylist] enable = yes, the store is
+ * acquired from reg (reg may be NULL only when greylisting is off); open it
+ * in the process and as the user that will use it (after daemonizing and
+ * dropping privileges: LMDB is not fork-safe and creates its file).
  * Returns NULL and writes err ("[greylist] key: why"). */
 struct am_grey *am_grey_new(const struct am_config *cfg, struct am_store_registry *reg,
 			    char *err, size_t errlen);
@@ -53,8 +56,8 @@ struct am_grey *am_grey_new_with_store(const struct am_config *cfg, struct am_st
 /* Release the store reference and free. NULL allowed. */
 void am_grey_free(struct am_grey *g);
 
-/* Check the [greylist] values that the option table cannot (names of
- * choices, list syntax) without opening a store; for `authmilter -n`. */
+/* Check what the option table cannot (delay below retry_window; the
+ * choices again) without opening a store; for `authmilter -n`. */
 int am_grey_config_check(const struct am_config *cfg, char *err, size_t errlen);
 
 /* The store in use (NULL when greylisting is off): for tools and tests. */

@@ -64,39 +64,50 @@ static bool domain_or_below(const char *name, const char *suffix)
 	return n == s || name[n - s - 1] == '.';
 }
 
-/* Match a (verified) host name against patterns. */
+/* One domain-list entry: "name" is that name only, ".name" it and every
+ * name below it (the convention of every domain list in the ini file). */
+static bool domain_entry_match(const char *entry, const char *name)
+{
+	if (entry[0] == '.')
+		return domain_or_below(name, entry + 1);
+	return strcasecmp(entry, name) == 0;
+}
+
+/* Copy a name without its trailing dot. */
+static void strip_dot(const char *in, char *out, size_t outlen)
+{
+	size_t n;
+	snprintf(out, outlen, "%s", in);
+	n = strlen(out);
+	if (n > 0 && out[n - 1] == '.')
+		out[n - 1] = '\0';
+}
+
+/* Match a (verified) host name: domain-list entries or globs. */
 const char *am_grey_match_host(const struct am_grey_words *w, const char *host)
 {
 	char h[256];
-	size_t n;
 	if (!host || !*host)
 		return NULL;
-	snprintf(h, sizeof(h), "%s", host);
-	n = strlen(h);
-	if (n > 0 && h[n - 1] == '.')
-		h[n - 1] = '\0';
+	strip_dot(host, h, sizeof(h));
 	for (size_t i = 0; i < w->count; i++) {
 		const char *p = w->items[i];
-		if (p[0] == '.' && domain_or_below(h, p + 1) && strcasecmp(h, p + 1) != 0)
-			return p;
-		if (strpbrk(p, "*?[") && fnmatch(p, h, FNM_CASEFOLD) == 0)
-			return p;
-		if (strcasecmp(p, h) == 0)
+		if (strpbrk(p, "*?[") ? fnmatch(p, h, FNM_CASEFOLD) == 0 : domain_entry_match(p, h))
 			return p;
 	}
 	return NULL;
 }
 
-/* Match a domain against a list of domains (each with its subdomains). */
+/* Match a domain against a domain list. */
 const char *am_grey_match_domain(const struct am_grey_words *w, const char *domain)
 {
+	char d[256];
 	if (!domain || !*domain)
 		return NULL;
-	for (size_t i = 0; i < w->count; i++) {
-		const char *p = w->items[i][0] == '.' ? w->items[i] + 1 : w->items[i];
-		if (domain_or_below(domain, p))
+	strip_dot(domain, d, sizeof(d));
+	for (size_t i = 0; i < w->count; i++)
+		if (domain_entry_match(w->items[i], d))
 			return w->items[i];
-	}
 	return NULL;
 }
 

@@ -20,10 +20,10 @@ struct am_grey_words {
 int am_grey_words_parse(const char *text, struct am_grey_words *w);
 void am_grey_words_free(struct am_grey_words *w);
 
-/* Host name patterns: "name" exact, ".suffix" any host below, glob with *
- * or ?. Returns the matching pattern or NULL. */
+/* Domain lists: "name" is that name only, ".name" it and every name below
+ * it. Host patterns may also be globs (* ? [...]). Case and a trailing dot
+ * do not matter. Return the matching entry or NULL. */
 const char *am_grey_match_host(const struct am_grey_words *w, const char *host);
-/* Domains: an entry matches itself and its subdomains. */
 const char *am_grey_match_domain(const struct am_grey_words *w, const char *domain);
 /* Recipients (lower-cased address): "user@dom" exact, "dom" or "@dom" for
  * the domain, "user@" for the local part anywhere. */

@@ -149,6 +149,11 @@ void am_log_format(const struct am_log_entry *e, char *out, size_t outlen)
 	kv_spf(out, outlen, "spf_helo", &r->spf_helo);
 	kv_dkim(out, outlen, &r->dkim);
 	kv_dmarc(out, outlen, &r->dmarc);
+	if (r->grey.checked) {
+		kv(out, outlen, "greylist", am_grey_outcome_name(r->grey.outcome));
+		if (r->grey.reason[0])
+			kv(out, outlen, "greylist_reason", r->grey.reason);
+	}
 	snprintf(num, sizeof(num), "%d", v->score);
 	kv(out, outlen, "score", num);
 	snprintf(num, sizeof(num), "%ld", e->ms);

@@ -14,6 +14,9 @@ void am_msg_reset(struct am_msg *m)
 	am_dkim_msg_free(m->dkim);
 	for (unsigned i = 0; i < m->nfrom && i < AM_MAX_FROM; i++)
 		free(m->from[i]);
+	for (unsigned i = 0; i < m->nrcpts; i++)
+		free(m->rcpts[i]);
+	free(m->rcpts);
 	am_runtime_unref(m->rt);
 	memset(m, 0, sizeof(*m));
 }

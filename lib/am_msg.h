@@ -34,6 +34,9 @@ struct am_msg {
 	char mail_from[AM_ADDR_MAX]; /* without angle brackets; "" for <> */
 	char last_rcpt[AM_ADDR_MAX];
 	unsigned rcpt_count;
+	char **rcpts;                /* accepted recipients, for end-of-data greylisting */
+	unsigned nrcpts;
+	struct am_grey_result grey_rcpts; /* RCPT-stage greylisting, merged over recipients */
 	int64_t start_ms;
 	struct am_dns_budget budget;
 	struct am_results results;
@@ -52,7 +55,9 @@ struct am_conn {
 	struct am_runtime *rt;       /* generation at connect: trusted networks */
 	char client_ip[64];          /* "" when the MTA gave no IP (e.g. a unix socket) */
 	struct am_ip ip;
-	char client_host[256];
+	char client_host[256];       /* the MTA's name for the client: verified, or "unknown"/"[ip]" */
+	char client_ptr[256];        /* reverse DNS name, verified or not ({client_ptr}) */
+	bool ptr_verified;
 	char helo[256];
 	bool helo_spf_done;          /* spf_helo below is for the current helo */
 	struct am_spf_result spf_helo;

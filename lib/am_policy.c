@@ -163,6 +163,14 @@ static void by_score(const struct am_results *r, const struct am_config *cfg, st
 		set(v, AM_ACT_ACCEPT, "", "", "pass", "");
 }
 
+/* Greylisting's tempfail, unless the message is refused anyway. */
+static void greylist(const struct am_grey_result *g, struct am_verdict *v)
+{
+	if (!g->checked || !g->tempfail || v->action == AM_ACT_REJECT || v->action == AM_ACT_TEMPFAIL)
+		return;
+	set(v, AM_ACT_TEMPFAIL, g->code, g->xcode, "greylist", g->text);
+}
+
 /* Decide at RCPT (only what cannot wait) or at end of message (everything). */
 void am_policy_decide(enum am_stage stage, const struct am_results *r, const struct am_config *cfg,
 		      struct am_verdict *v)
@@ -181,9 +189,12 @@ void am_policy_decide(enum am_stage stage, const struct am_results *r, const str
 		if (cfg->dmarc_enable || !spf_override(envelope_spf(r), cfg, v) ||
 		    v->action != AM_ACT_REJECT)
 			set(v, AM_ACT_NONE, "", "", "", "");
-	} else if (!dmarc_override(&r->dmarc, cfg, v) &&
-		   (dmarc_passed(r, cfg) || !spf_override(envelope_spf(r), cfg, v))) {
-		by_score(r, cfg, v);
+		greylist(&r->grey, v);
+	} else {
+		if (!dmarc_override(&r->dmarc, cfg, v) &&
+		    (dmarc_passed(r, cfg) || !spf_override(envelope_spf(r), cfg, v)))
+			by_score(r, cfg, v);
+		greylist(&r->grey, v);
 	}
 	v->score = score;
 	if (cfg->dry_run && v->action != AM_ACT_NONE && v->action != AM_ACT_ACCEPT) {

@@ -9,12 +9,14 @@
 
 #include "am_dkim.h"
 #include "am_dmarc.h"
+#include "am_grey.h"
 #include "am_runtime.h"
 #include "am_spf.h"
 
 /* Build a generation around an existing resolver. */
 struct am_runtime *am_runtime_new_with_dns(struct am_config *cfg, struct am_dns *dns,
-					   unsigned long generation, char *err, size_t errlen)
+					   struct am_store_registry *stores, unsigned long generation,
+					   char *err, size_t errlen)
 {
 	struct am_runtime *rt = calloc(1, sizeof(*rt));
 
@@ -40,6 +42,8 @@ struct am_runtime *am_runtime_new_with_dns(struct am_config *cfg, struct am_dns 
 	}
 	if (cfg->dmarc_enable && (rt->dmarc = am_dmarc_ctx_from_config(cfg, err, errlen)) == NULL)
 		goto fail;
+	if (cfg->grey_enable && (rt->grey = am_grey_new(cfg, stores, err, errlen)) == NULL)
+		goto fail;
 	return rt;
 fail:
 	am_runtime_unref(rt);
@@ -47,8 +51,8 @@ fail:
 }
 
 /* Build a generation with the libunbound resolver the config names. */
-struct am_runtime *am_runtime_new(struct am_config *cfg, unsigned long generation, char *err,
-				  size_t errlen)
+struct am_runtime *am_runtime_new(struct am_config *cfg, struct am_store_registry *stores,
+				  unsigned long generation, char *err, size_t errlen)
 {
 	struct am_dns *dns = am_dns_unbound_new(cfg->dns_nameservers, cfg->dns_trust_anchor,
 						cfg->dns_timeout_ms, err, errlen);
@@ -56,14 +60,16 @@ struct am_runtime *am_runtime_new(struct am_config *cfg, unsigned long generatio
 		am_config_free(cfg);
 		return NULL;
 	}
-	return am_runtime_new_with_dns(cfg, dns, generation, err, errlen);
+	return am_runtime_new_with_dns(cfg, dns, stores, generation, err, errlen);
 }
 
 int am_runtime_check_config(const struct am_config *cfg, char *err, size_t errlen)
 {
 	struct am_dkim_options opt;
 
-	return am_dkim_options_from_config(cfg, &opt, err, errlen);
+	if (am_dkim_options_from_config(cfg, &opt, err, errlen) != 0)
+		return -1;
+	return cfg->grey_enable ? am_grey_config_check(cfg, err, errlen) : 0;
 }
 
 struct am_runtime *am_runtime_ref(struct am_runtime *rt)
@@ -77,6 +83,7 @@ void am_runtime_unref(struct am_runtime *rt)
 {
 	if (rt == NULL || atomic_fetch_sub(&rt->refs, 1) != 1)
 		return;
+	am_grey_free(rt->grey);
 	am_dmarc_ctx_free(rt->dmarc);
 	am_dkim_free(rt->dkim);
 	am_spf_free(rt->spf);

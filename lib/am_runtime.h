@@ -18,6 +18,8 @@
 struct am_spf;
 struct am_dkim;
 struct am_dmarc_ctx;
+struct am_grey;
+struct am_store_registry;
 
 struct am_runtime {
 	atomic_int refs;
@@ -27,14 +29,18 @@ struct am_runtime {
 	struct am_spf *spf;
 	struct am_dkim *dkim;
 	struct am_dmarc_ctx *dmarc;
+	struct am_grey *grey;
 };
 
-/* Build a generation from cfg (taking ownership of it, even on failure). */
-struct am_runtime *am_runtime_new(struct am_config *cfg, unsigned long generation, char *err,
-				  size_t errlen);
+/* Build a generation from cfg (taking ownership of it, even on failure).
+ * stores: the process's greylisting stores (they outlive generations);
+ * NULL only when greylisting is off. */
+struct am_runtime *am_runtime_new(struct am_config *cfg, struct am_store_registry *stores,
+				  unsigned long generation, char *err, size_t errlen);
 /* Same, with a caller-made resolver (tests, offline mode with a table). */
 struct am_runtime *am_runtime_new_with_dns(struct am_config *cfg, struct am_dns *dns,
-					   unsigned long generation, char *err, size_t errlen);
+					   struct am_store_registry *stores, unsigned long generation,
+					   char *err, size_t errlen);
 /* Checks of the config that need a module's own knowledge (choice names,
  * list syntax) but no handle or I/O; for `authmilter -n` and reloads. */
 int am_runtime_check_config(const struct am_config *cfg, char *err, size_t errlen);

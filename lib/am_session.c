@@ -13,6 +13,7 @@
 #include "am_dkim.h"
 #include "am_dmarc.h"
 #include "am_from.h"
+#include "am_grey.h"
 #include "am_header.h"
 #include "am_log.h"
 #include "am_runtime.h"
@@ -42,12 +43,21 @@ void am_session_close(struct am_conn *c)
 	free(c);
 }
 
+/* Is name a real host name, not the MTA's "unknown" or "[address]"? */
+static bool is_host_name(const char *name)
+{
+	return name[0] != '\0' && name[0] != '[' && strcmp(name, "unknown") != 0;
+}
+
 /* Record the client and whether its network is trusted. */
-void am_session_connect(struct am_conn *c, const char *hostname, const char *ip)
+void am_session_connect(struct am_conn *c, const char *hostname, const char *ip, const char *client_ptr)
 {
 	const struct am_cidr *net;
 
 	am_header_sanitize(hostname ? hostname : "", c->client_host, sizeof(c->client_host));
+	c->ptr_verified = is_host_name(c->client_host);
+	am_header_sanitize(c->ptr_verified ? c->client_host : client_ptr ? client_ptr : "",
+			   c->client_ptr, sizeof(c->client_ptr));
 	c->client_ip[0] = '\0';
 	if (ip == NULL || am_ip_parse(ip, &c->ip) != 0)
 		return;
@@ -168,16 +178,48 @@ static void log_decision(struct am_conn *c, const char *stage, const char *rcpt,
 	am_log(LOG_INFO, "%s", line);
 }
 
-/* One recipient: decide what cannot wait for the end of the message. */
+/* What greylisting knows of the client. */
+static struct am_grey_client grey_client(const struct am_conn *c)
+{
+	return (struct am_grey_client){.ip = c->client_ip, .ptr = c->client_ptr,
+				       .ptr_verified = c->ptr_verified};
+}
+
+/* Keep an accepted recipient for end-of-data greylisting. */
+static void keep_rcpt(struct am_msg *m)
+{
+	char **grown = realloc(m->rcpts, (m->nrcpts + 1) * sizeof(*grown));
+
+	if (grown == NULL || (grown[m->nrcpts] = strdup(m->last_rcpt)) == NULL) {
+		if (grown != NULL)
+			m->rcpts = grown;
+		internal_error(m, "out of memory");
+		return;
+	}
+	m->rcpts = grown;
+	m->nrcpts++;
+}
+
+/* One recipient: greylisting at RCPT, and what cannot wait for the end of
+ * the message. results.grey holds this recipient's greylisting result
+ * while deciding; the message keeps them merged. */
 void am_session_rcpt(struct am_conn *c, const char *rcpt, struct am_verdict *v)
 {
 	struct am_msg *m = &c->msg;
+	struct am_grey_client gc = grey_client(c);
 
 	m->rcpt_count++;
 	bare_address(rcpt ? rcpt : "", m->last_rcpt, sizeof(m->last_rcpt));
+	memset(&m->results.grey, 0, sizeof(m->results.grey));
+	if (m->rt->grey != NULL && c->client_ip[0] && !m->results.trusted)
+		am_grey_rcpt(m->rt->grey, &gc, m->mail_from, m->last_rcpt, &m->results, &m->results.grey);
 	am_policy_decide(AM_STAGE_RCPT, &m->results, m->rt->cfg, v);
+	if (m->results.grey.checked)
+		am_grey_result_merge(&m->grey_rcpts, &m->results.grey);
 	if (v->action != AM_ACT_NONE || v->would != AM_ACT_NONE)
 		log_decision(c, "rcpt", m->last_rcpt, v);
+	if (v->action != AM_ACT_TEMPFAIL && v->action != AM_ACT_REJECT)
+		keep_rcpt(m);
 }
 
 /* Headers only we may write. Authentication-Results of other servers are
@@ -244,21 +286,34 @@ void am_session_body(struct am_conn *c, const unsigned char *chunk, size_t len)
 /* DMARC on the From headers seen and the SPF and DKIM results. */
 static void run_dmarc(struct am_conn *c, struct am_msg *m)
 {
-	const char *host = c->client_host;
 	struct am_from from;
 	struct am_dmarc_input in = {
 		.from = &from, .client_ip = c->client_ip[0] ? &c->ip : NULL,
 		.spf = &m->results.spf_mailfrom, .dkim = &m->results.dkim,
 	};
 
-	/* Only a forward-confirmed name may name a forwarder: Postfix passes
-	 * "unknown" or "[address]" otherwise. */
-	if (host[0] != '\0' && host[0] != '[' && strcmp(host, "unknown") != 0)
-		in.client_host = host;
+	/* Only a forward-confirmed name may name a forwarder. */
+	if (c->ptr_verified)
+		in.client_host = c->client_host;
 	am_from_parse((const char *const *)m->from, m->nfrom < AM_MAX_FROM ? m->nfrom : AM_MAX_FROM, &from);
 	if (m->nfrom > AM_MAX_FROM)
 		from.status = AM_FROM_MULTIPLE_HEADERS;
 	am_dmarc_check(m->rt->dmarc, m->rt->dns, &m->budget, &in, &m->results.dmarc);
+}
+
+/* Greylisting at end of data (stage = eom, or the null sender); else the
+ * message's merged RCPT-stage result, for the log. */
+static void run_grey_eom(struct am_conn *c, struct am_msg *m)
+{
+	struct am_grey_client gc = grey_client(c);
+	struct am_grey_result eom = {0};
+
+	if (m->rt->grey != NULL && c->client_ip[0] && !m->results.trusted)
+		am_grey_eom(m->rt->grey, &gc, m->mail_from, (const char *const *)m->rcpts, m->nrcpts,
+			    &m->results, &eom);
+	m->results.grey = eom.checked ? eom : m->grey_rcpts;
+	if (!eom.checked)
+		m->results.grey.tempfail = false; /* answered at RCPT already */
 }
 
 /* Decide, and prepare the header edits. */
@@ -277,6 +332,7 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 	}
 	if (m->rt->dmarc != NULL && !m->results.trusted)
 		run_dmarc(c, m);
+	run_grey_eom(c, m);
 	am_policy_decide(AM_STAGE_EOM, &m->results, m->rt->cfg, v);
 	if (v->mark[0] != '\0') {
 		e->add_marker = true;

@@ -34,8 +34,10 @@ struct am_edits {
 struct am_conn *am_session_open(struct am_runtime *rt, const char *conn_id);
 void am_session_close(struct am_conn *c);
 
-/* Client address (NULL or "" when the MTA has none) and host name. */
-void am_session_connect(struct am_conn *c, const char *hostname, const char *ip);
+/* Client address (NULL or "" when the MTA has none), the MTA's host name
+ * for it (verified, or "unknown" / "[ip]"), and the unverified reverse DNS
+ * name ({client_ptr}; NULL when the MTA does not say). */
+void am_session_connect(struct am_conn *c, const char *hostname, const char *ip, const char *client_ptr);
 void am_session_helo(struct am_conn *c, const char *helo);
 /* MAIL FROM under generation rt (a new reference the message keeps);
  * auth_user is the SASL login or NULL. Runs SPF. */

@@ -154,6 +154,7 @@ static void run_check_host(struct am_spf *spf, SPF_request_t *req, struct am_spf
 		SPF_record_interpret(rec, req, resp, 0);
 		SPF_record_free(rec);
 	}
+	ev->finished = true;
 	map_result(ev, resp, out);
 	if (out->result == AM_RES_FAIL && SPF_response_get_explanation(resp) != NULL &&
 	    strcmp(SPF_response_get_explanation(resp), AM_SPF_EXP_MARKER) == 0)

@@ -9,17 +9,22 @@
  *     10 MX names (more is a permerror), 10 PTR names (the rest ignored);
  *   - 5.5: DNS errors while validating PTR names skip the name;
  *   - 7.3: over-long expanded names lose labels on the left;
- *   - exp= (6.2): looked up once, after the result, only on fail.
- * A limit or syntax error marks the evaluation for permerror and answers
- * every later query with a temporary error so libspf2 stops at once;
- * am_spf.c then reports the permerror. This file does not map results.
+ *   - exp= (6.2): looked up once, after the result, only on fail;
+ *   - a/mx terms with prefix length 0 (tagged by am_spf_rewrite.c): any
+ *     address found answers as the client's own.
+ * libspf2 only says which name and type it wants, so classify() works out
+ * which term asked from the query pattern. A limit or syntax error marks
+ * the evaluation for permerror and answers every later query with a
+ * temporary error so libspf2 stops at once; am_spf.c then reports the
+ * permerror. This file does not map results.
  */
 #include <arpa/inet.h>
-#include <sys/socket.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "am_spf_int.h"
@@ -223,7 +228,6 @@ static SPF_dns_rr_t *resolve(struct am_spf_eval *ev, SPF_dns_server_t *layer, co
 	char name[AM_DOMAIN_MAX];
 	struct am_dns_answer ans;
 	SPF_dns_rr_t *rr;
-
 	bool any;
 
 	if (am_spf_query_name(domain, name, sizeof(name)) != 0)
@@ -232,7 +236,7 @@ static SPF_dns_rr_t *resolve(struct am_spf_eval *ev, SPF_dns_server_t *layer, co
 	am_dns_query(ev->spf->dns, ev->budget, name, (enum am_rrtype)type, &ans);
 	if (ans.status == AM_DNS_OK) {
 		rr = rr_status(layer, domain, type, NETDB_SUCCESS);
-		rr_fill(rr, &ans, type, type == ns_t_mx ? AM_SPF_MAX_NAMES + 1 : AM_SPF_MAX_NAMES * 100);
+		rr_fill(rr, &ans, type, type == ns_t_mx ? AM_SPF_MAX_NAMES + 1 : INT_MAX);
 		if (type == ns_t_ptr && rr->num_rr > AM_SPF_MAX_NAMES)
 			rr->num_rr = AM_SPF_MAX_NAMES; /* 4.6.4: ignore the rest */
 		if ((any && type != ns_t_mx) || (role == AM_SPF_SUB_MX && ev->sub_any))
@@ -255,9 +259,9 @@ static SPF_dns_rr_t *resolve(struct am_spf_eval *ev, SPF_dns_server_t *layer, co
 	if (type == ns_t_mx && term) {
 		remember_names(ev, rr, AM_SPF_SUB_MX, should_cache);
 		ev->sub_any = any;
-	}
-	else if (type == ns_t_ptr)
+	} else if (type == ns_t_ptr) {
 		remember_names(ev, rr, term ? AM_SPF_SUB_PTR : AM_SPF_SUB_CLIENT, should_cache);
+	}
 	return rr;
 }
 
@@ -272,8 +276,10 @@ static SPF_dns_rr_t *layer_lookup(SPF_dns_server_t *layer, const char *domain, n
 	if (ev == NULL) /* libspf2 outside an evaluation: nothing to answer with */
 		return rr_status(layer, domain, type, TRY_AGAIN);
 	role = classify(ev, domain ? domain : "", type, should_cache, &term);
-	if (term && ++ev->dns_terms > AM_SPF_MAX_DNS_TERMS)
-		set_perm(ev, "more than %d DNS-querying terms", AM_SPF_MAX_DNS_TERMS);
+	/* 4.6.4: the PTR query of %{p} counts like a term (not as a void) */
+	if (term || (type == ns_t_ptr && !ev->finished))
+		if (++ev->dns_terms > AM_SPF_MAX_DNS_TERMS)
+			set_perm(ev, "more than %d DNS-querying terms", AM_SPF_MAX_DNS_TERMS);
 	if (ev->perm)
 		return rr_status(layer, domain, type, TRY_AGAIN);
 	return resolve(ev, layer, domain ? domain : "", type, should_cache, role, term);

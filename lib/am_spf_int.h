@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <netinet/in.h> /* spf2/spf.h needs struct in_addr and in6_addr */
 #include <spf2/spf.h>
 
 #include "am_addr.h"
@@ -43,6 +44,7 @@ struct am_spf_eval {
 	unsigned records;    /* SPF records fetched; the first is the identity's */
 	unsigned dns_terms;  /* terms that made DNS queries (include, a, mx, ...) */
 	unsigned voids;      /* of those, answers NXDOMAIN or without records */
+	bool finished;       /* the result is known; only exp= look-ups follow */
 	bool temp;           /* a query failed temporarily */
 	char temp_reason[AM_DOMAIN_MAX + 32];
 	bool perm;           /* the evaluation must end in permerror */

@@ -59,8 +59,10 @@ void am_spf_dual_cidr_split(const char *arg, size_t len, struct am_spf_dual_cidr
  * are ignored; libspf2 rejects some legal names), redirect= moved last or
  * dropped when there is an "all" (6.1; libspf2 runs it in place), and
  * prefix lengths of 0, which libspf2 cannot express: ip4/ip6 become two /1
- * halves, a/mx get AM_SPF_ANY_TAG for our DNS layer. Returns the length
- * written, or -1 if out is too small (8 * len + 64 always suffices). */
+ * halves, a/mx get AM_SPF_ANY_TAG for our DNS layer; macro part counts
+ * over 128 (libspf2 rejects them) become 128, which means the same.
+ * Returns the length written, or -1 if out is too small (8 * len + 64
+ * always suffices). */
 int am_spf_record_rewrite(const char *txt, size_t len, int family, char *out, size_t outlen);
 
 #endif

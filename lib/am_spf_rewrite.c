@@ -6,6 +6,8 @@
  * express a prefix length of 0 (it uses 0 for "full length"). Only the
  * form changes: every rewrite here has the same outcome as the original
  * term for the given client address family. No DNS, no evaluation.
+ * Not rewritten: the macro delimiters ',' and '/' (legal, but libspf2 knows
+ * only . - + = _ and its own |); such a record stays a permerror.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -131,6 +133,30 @@ static void rewrite_term(struct out *o, const char *t, size_t n, int family, con
 	put(o, " ", 1), put(o, t, n);
 }
 
+/* %{d200}: more parts than exist means all of them (RFC 7208 7.3), but
+ * libspf2 rejects a count over 128; no value has more than 128 parts. */
+static void clamp_part_counts(struct out *o)
+{
+	char *p = o->buf;
+
+	while ((p = strchr(p, '%')) != NULL) {
+		char *d = p + 3, *e = d;
+		unsigned long v = 0;
+		if (p[1] != '{' || p[2] == '\0') { /* "%%", "%_", "%-" */
+			p += p[1] ? 2 : 1;
+			continue;
+		}
+		while (*e >= '0' && *e <= '9')
+			v = v > 1000 ? v : v * 10 + (unsigned long)(*e++ - '0');
+		if (v > 128) {
+			memcpy(d, "128", 3);
+			memmove(d + 3, e, strlen(e) + 1);
+			o->len -= (size_t)(e - d) - 3;
+		}
+		p = d;
+	}
+}
+
 int am_spf_record_rewrite(const char *txt, size_t len, int family, char *out, size_t outlen)
 {
 	struct out o = {out, outlen, 0, false};
@@ -151,5 +177,8 @@ int am_spf_record_rewrite(const char *txt, size_t len, int family, char *out, si
 	}
 	if (redirect != NULL && !has_all) /* RFC 7208 6.1 */
 		puts_(&o, " redirect="), put(&o, redirect, redirect_len);
-	return o.overflow ? -1 : (int)o.len;
+	if (o.overflow)
+		return -1;
+	clamp_part_counts(&o);
+	return (int)o.len;
 }

@@ -161,8 +161,13 @@ int64_t am_store_memcached_expiry(long ttl, int64_t wall_now);
 /* A registry of open stores, owned by the daemon for its whole life. */
 struct am_store_registry *am_store_registry_new(void);
 /* Get the store for c: the one already open with the same identity (LMDB:
- * the same file; memcached: the same settings) with one more reference, or
- * a newly opened one. Returns NULL and writes err. */
+ * the same file, whatever the spelling of its path; memcached: the same
+ * servers and settings) with one more reference, or a newly opened one.
+ * An LMDB store keeps the map size and purge interval it was opened with:
+ * a reload that changes them takes effect at the next restart. A reload
+ * should acquire the new generation's store before releasing the old one,
+ * so that an unchanged store is reused, never closed and reopened.
+ * Thread-safe. Returns NULL and writes err. */
 struct am_store *am_store_registry_acquire(struct am_store_registry *r,
 					   const struct am_store_conf *c, char *err, size_t errlen);
 /* Drop a reference; the last one closes the store. NULL allowed. */

@@ -194,6 +194,7 @@ static struct {
 	struct am_runtime_slot *slot;
 	const char *path;
 	const char *socket_override;  /* -p, applied to every reloaded config */
+	struct am_store_registry *stores;
 	atomic_bool stop;
 	bool running;
 } reloader;
@@ -222,7 +223,7 @@ static void reload_once(void)
 		cfg = NULL;
 	}
 	if (cfg != NULL)
-		rt = am_runtime_new(cfg, next, err, sizeof(err));
+		rt = am_runtime_new(cfg, reloader.stores, next, err, sizeof(err));
 
 	if (rt == NULL) {
 		am_log(LOG_ERR, "reload failed, keeping generation %lu: %s", old ? old->generation : 0, err);
@@ -249,9 +250,11 @@ static void *reload_loop(void *arg)
 	return NULL;
 }
 
-int am_daemon_start_reloader(struct am_runtime_slot *slot, const char *config_path,
-			     const char *socket_override, char *err, size_t errlen)
+int am_daemon_start_reloader(struct am_runtime_slot *slot, struct am_store_registry *stores,
+			     const char *config_path, const char *socket_override, char *err,
+			     size_t errlen)
 {
+	reloader.stores = stores;
 	reloader.slot = slot;
 	reloader.path = config_path;
 	reloader.socket_override = socket_override;

@@ -40,8 +40,9 @@ void am_daemon_failed(const char *why);
  * starts), then start the thread that reloads config_path on SIGUSR1
  * (socket_override: the -p socket, or NULL). */
 void am_daemon_block_reload_signal(void);
-int am_daemon_start_reloader(struct am_runtime_slot *slot, const char *config_path,
-			     const char *socket_override, char *err, size_t errlen);
+int am_daemon_start_reloader(struct am_runtime_slot *slot, struct am_store_registry *stores,
+			     const char *config_path, const char *socket_override, char *err,
+			     size_t errlen);
 void am_daemon_stop_reloader(void);
 
 #endif

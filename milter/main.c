@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "am_log.h"
+#include "am_store.h"
 #include "am_runtime.h"
 #include "callbacks.h"
 #include "config.h"
@@ -114,6 +115,7 @@ int main(int argc, char **argv)
 {
 	struct options o = {0};
 	struct am_runtime_slot slot;
+	struct am_store_registry *stores;
 	struct am_config *cfg;
 	struct am_runtime *rt;
 	char err[512];
@@ -141,10 +143,13 @@ int main(int argc, char **argv)
 	if (smfi_register(*am_callbacks_filter(&slot)) != MI_SUCCESS)
 		die("smfi_register failed");
 	open_socket(cfg, uid, gid);
-	if ((rt = am_runtime_new(cfg, 1, err, sizeof(err))) == NULL)
+	/* After the privilege drop: LMDB files belong to the daemon's user. */
+	if ((stores = am_store_registry_new()) == NULL)
+		die("out of memory");
+	if ((rt = am_runtime_new(cfg, stores, 1, err, sizeof(err))) == NULL)
 		die(err);
 	am_runtime_slot_init(&slot, rt);
-	if (am_daemon_start_reloader(&slot, o.config, o.socket, err, sizeof(err)) != 0)
+	if (am_daemon_start_reloader(&slot, stores, o.config, o.socket, err, sizeof(err)) != 0)
 		die(err);
 	am_log(LOG_INFO, "started on %s (config %s, generation 1)", rt->cfg->socket, o.config);
 	am_daemon_ready();
@@ -152,5 +157,6 @@ int main(int argc, char **argv)
 	am_log(LOG_INFO, "stopping");
 	am_daemon_stop_reloader();
 	am_runtime_slot_clear(&slot);
+	am_store_registry_free(stores);
 	return rc == MI_SUCCESS ? 0 : 1;
 }

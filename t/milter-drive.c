@@ -37,8 +37,17 @@ struct drive {
 	struct mc_conn *c;
 	int exact;       /* -x */
 	char err[1024];
-	int phase;       /* script: 0 envelope, 1 after DATA, 2 after EOH, 3 done */
+	/* script mode: Postfix's flow rules */
+	int phase;       /* 0 envelope, 1 after DATA, 2 after EOH, 3 done */
+	int decided;     /* 1: message decided, 2: connection decided */
+	int need_abort;  /* message ended early: SMFIC_ABORT before the next MAIL */
+	int script;      /* -S: the driver applies the flow rules */
+	int in_content;  /* mc_content() runs the flow itself */
+	int rcpt_n, rcpt_ok;
+	struct mc_reply last_refusal;
 };
+
+static void print_result(const struct mc_reply *r);
 
 /* Print s[0..n) with control characters escaped; unfold folded lines unless exact. */
 static void put_escaped(const char *s, size_t n, int exact)
@@ -62,10 +71,41 @@ static void put_escaped(const char *s, size_t n, int exact)
 	}
 }
 
+/* Script mode: what a reply means for the rest of the message, as in Postfix
+ * (a final reply ends the message, at connect/HELO the connection; a refused
+ * recipient only itself). */
+static void after_reply(struct drive *d, enum mc_stage st, const struct mc_reply *r)
+{
+	if (!d->script || d->in_content || st == MC_EOM)
+		return;
+	if (r->resp == MC_SHUTDOWN || r->resp == MC_CONNFAIL ||
+	    ((st == MC_CONNECT || st == MC_HELO) && mc_resp_final(r->resp) && r->resp != MC_DISCARD)) {
+		d->decided = 2;
+		print_result(r);
+		return;
+	}
+	if (st == MC_RCPT) {
+		d->rcpt_n++;
+		if (r->resp != MC_ACCEPT && r->resp != MC_DISCARD && mc_resp_final(r->resp)) {
+			d->last_refusal = *r;
+			return;
+		}
+		if (!mc_resp_final(r->resp)) {
+			d->rcpt_ok++;
+			return;
+		}
+	}
+	if (st != MC_CONNECT && st != MC_HELO && mc_resp_final(r->resp)) {
+		d->decided = 1;
+		d->need_abort = 1;
+		print_result(r);
+	}
+}
+
 /* Trace callback: one line per event. */
 static void on_event(void *arg, enum mc_stage st, const char *detail, const struct mc_reply *r)
 {
-	(void)arg;
+	struct drive *d = arg;
 	printf("%s%s%s: %s", mc_stage_name(st), detail ? " " : "", detail ? detail : "",
 	       mc_resp_name(r));
 	if (r->text[0]) {
@@ -73,6 +113,7 @@ static void on_event(void *arg, enum mc_stage st, const char *detail, const stru
 		put_escaped(r->text, strlen(r->text), 1);
 	}
 	putchar('\n');
+	after_reply(d, st, r);
 }
 
 /* Print a header modification as the header line would appear. */
@@ -202,6 +243,8 @@ static int script_ensure(struct drive *d, int want)
 			return 2;
 		d->phase = 1;
 	}
+	if (d->decided)
+		return 0;
 	if (d->phase < 2 && want >= 2) {
 		if (mc_ev_eoh(d->c, &r, d->err, sizeof(d->err)) < 0)
 			return 2;
@@ -216,7 +259,7 @@ static int script_eom(struct drive *d)
 	struct mc_reply r;
 	struct mc_mods mods = {0};
 	int rc = script_ensure(d, 2);
-	if (rc)
+	if (rc || d->decided)
 		return rc;
 	rc = mc_ev_eom(d->c, &r, &mods, d->err, sizeof(d->err));
 	if (rc == 0) {
@@ -241,7 +284,9 @@ static int script_message(struct drive *d, const char *path)
 	if (!msg)
 		return 1;
 	mc_result_init(&res);
+	d->in_content = 1;
 	int rc = mc_content(d->c, msg, len, &res, d->err, sizeof(d->err));
+	d->in_content = 0;
 	free(msg);
 	if (rc == 0) {
 		print_mods(d, &res.mods);
@@ -266,7 +311,7 @@ static int script_header(struct drive *d, const char *arg)
 		nl--;
 	char *name = strndup(arg, nl);
 	int rc = script_ensure(d, 1);
-	if (!rc && name && mc_ev_header(d->c, name, colon + 1, &r, d->err, sizeof(d->err)) < 0)
+	if (!rc && !d->decided && name && mc_ev_header(d->c, name, colon + 1, &r, d->err, sizeof(d->err)) < 0)
 		rc = 2;
 	free(name);
 	return rc;
@@ -277,7 +322,7 @@ static int script_body(struct drive *d, const char *arg)
 {
 	struct mc_reply r;
 	int rc = script_ensure(d, 2);
-	if (rc)
+	if (rc || d->decided)
 		return rc;
 	size_t l = strlen(arg);
 	char *b = malloc(l + 3);
@@ -314,10 +359,77 @@ static int script_macro(struct drive *d, char *arg)
 	return mc_macro(d->c, arg, val, d->err, sizeof(d->err)) < 0 ? 1 : 0;
 }
 
+/* Is cmd one of the message events (after MAIL)? */
+static int message_cmd(const char *cmd)
+{
+	static const char *const m[] = {"rcpt", "data", "header", "eoh", "body", "eom", "message", NULL};
+	for (int i = 0; m[i]; i++)
+		if (!strcmp(cmd, m[i]))
+			return i + 1;
+	return 0;
+}
+
+/* Postfix's flow before an event: SMFIC_ABORT before a new MAIL after an
+ * early end; no events after a decision; no DATA when every recipient was
+ * refused. Returns 1 when cmd must be skipped, -1 on I/O error. */
+static int script_gate(struct drive *d, const char *cmd)
+{
+	int mc = message_cmd(cmd);
+	if (d->decided == 2 && (mc || !strcmp(cmd, "helo") || !strcmp(cmd, "mail"))) {
+		printf("skipped: %s (connection decided)\n", cmd);
+		return 1;
+	}
+	if (!strcmp(cmd, "mail")) {
+		if (d->need_abort) {
+			if (mc_ev_abort(d->c, d->err, sizeof(d->err)) < 0)
+				return -1;
+			printf("abort: sent\n");
+		}
+		d->phase = d->decided = d->need_abort = d->rcpt_n = d->rcpt_ok = 0;
+		return 0;
+	}
+	if (mc > 1 && !d->decided && d->rcpt_n > 0 && d->rcpt_ok == 0) {
+		d->decided = 1; /* "554 no valid recipients": no DATA */
+		d->need_abort = 1;
+		print_result(&d->last_refusal);
+	}
+	if (mc && d->decided) {
+		printf("skipped: %s (message decided)\n", cmd);
+		return 1;
+	}
+	return 0;
+}
+
+/* Execute one event command. */
+static int script_event(struct drive *d, const char *cmd, char *arg)
+{
+	struct mc_reply r;
+	char *e = d->err;
+	size_t el = sizeof(d->err);
+	if (!strcmp(cmd, "connect")) return script_connect(d, arg);
+	if (!strcmp(cmd, "helo")) return mc_ev_helo(d->c, arg, &r, e, el) < 0 ? 2 : 0;
+	if (!strcmp(cmd, "mail")) return mc_ev_mail(d->c, arg, &r, e, el) < 0 ? 2 : 0;
+	if (!strcmp(cmd, "rcpt")) return mc_ev_rcpt(d->c, arg, &r, e, el) < 0 ? 2 : 0;
+	if (!strcmp(cmd, "data")) return script_ensure(d, 1);
+	if (!strcmp(cmd, "header")) return script_header(d, arg);
+	if (!strcmp(cmd, "eoh")) return script_ensure(d, 2);
+	if (!strcmp(cmd, "body")) return script_body(d, arg);
+	if (!strcmp(cmd, "eom")) return script_eom(d);
+	if (!strcmp(cmd, "message")) return script_message(d, arg);
+	if (!strcmp(cmd, "abort") || !strcmp(cmd, "quit")) {
+		int rc = cmd[0] == 'a' ? mc_ev_abort(d->c, e, el) : mc_ev_quit(d->c, e, el);
+		d->phase = d->need_abort = 0;
+		if (rc == 0)
+			printf("%s: sent\n", cmd);
+		return rc < 0 ? 2 : 0;
+	}
+	snprintf(d->err, sizeof(d->err), "unknown command '%s'", cmd);
+	return 1;
+}
+
 /* Execute one script line; returns 0, 1 (script error) or 2 (protocol). */
 static int script_line(struct drive *d, char *line)
 {
-	struct mc_reply r;
 	char *cmd = line + strspn(line, " \t"), *arg;
 	size_t cl = strcspn(cmd, " \t");
 	arg = cmd + cl;
@@ -326,36 +438,18 @@ static int script_line(struct drive *d, char *line)
 	arg += strspn(arg, " \t");
 	if (!*cmd || *cmd == '#')
 		return 0;
-	if (!strcmp(cmd, "connect")) return script_connect(d, arg);
-	if (!strcmp(cmd, "macro")) return script_macro(d, arg);
-	if (!strcmp(cmd, "helo")) return mc_ev_helo(d->c, arg, &r, d->err, sizeof(d->err)) < 0 ? 2 : 0;
-	if (!strcmp(cmd, "mail")) {
-		d->phase = 0;
-		return mc_ev_mail(d->c, arg, &r, d->err, sizeof(d->err)) < 0 ? 2 : 0;
-	}
-	if (!strcmp(cmd, "rcpt")) return mc_ev_rcpt(d->c, arg, &r, d->err, sizeof(d->err)) < 0 ? 2 : 0;
-	if (!strcmp(cmd, "data")) return script_ensure(d, 1);
-	if (!strcmp(cmd, "header")) return script_header(d, arg);
-	if (!strcmp(cmd, "eoh")) return script_ensure(d, 2);
-	if (!strcmp(cmd, "body")) return script_body(d, arg);
-	if (!strcmp(cmd, "eom")) return script_eom(d);
-	if (!strcmp(cmd, "message")) return script_message(d, arg);
-	if (!strcmp(cmd, "abort") || !strcmp(cmd, "quit")) {
-		int rc = cmd[0] == 'a' ? mc_ev_abort(d->c, d->err, sizeof(d->err))
-				       : mc_ev_quit(d->c, d->err, sizeof(d->err));
-		d->phase = 0;
-		if (rc == 0)
-			printf("%s: sent\n", cmd);
-		return rc < 0 ? 2 : 0;
-	}
+	if (!strcmp(cmd, "macro"))
+		return script_macro(d, arg);
 	if (!strcmp(cmd, "sleep")) {
 		double s = atof(arg);
 		struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
 		nanosleep(&ts, NULL);
 		return 0;
 	}
-	snprintf(d->err, sizeof(d->err), "unknown command '%s'", cmd);
-	return 1;
+	int g = script_gate(d, cmd);
+	if (g)
+		return g < 0 ? 2 : 0;
+	return script_event(d, cmd, arg);
 }
 
 /* Run a script file line by line; stops at the first error. */
@@ -401,7 +495,7 @@ int main(int argc, char **argv)
 	while ((ch = getopt(argc, argv, "s:S:t:xi:n:P:H:f:r:m:")) != -1) {
 		switch (ch) {
 		case 's': sock = optarg; break;
-		case 'S': script = optarg; break;
+		case 'S': script = optarg; d.script = 1; break;
 		case 't': o.reply_timeout_ms = (int)(atof(optarg) * 1000); break;
 		case 'x': d.exact = 1; break;
 		case 'i': env.client_addr = optarg; break;
@@ -439,16 +533,16 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < nm && rc == 0; i++) {
 		char *eq = strchr(macros[i], '=');
 		*eq = 0;
-		if (mc_macro(d.c, macros[i], eq + 1, d.err, sizeof(d.err)) < 0)
+		if (mc_macro(d.c, macros[i], eq + 1, d.err, sizeof(d.err)) < 0) {
+			fprintf(stderr, "milter-drive: %s\n", d.err);
 			rc = 1;
+		}
 	}
 	if (rc == 0 && script)
 		rc = run_script(&d, script);
 	for (int i = optind; rc == 0 && !script && i < argc; i++)
 		if ((rc = run_file(&d, &env, argv[i])) != 0)
 			fprintf(stderr, "milter-drive: %s: %s\n", argv[i], d.err);
-	if (rc == 1 && !script && d.err[0])
-		fprintf(stderr, "milter-drive: %s\n", d.err);
 	mc_close(d.c);
 	return rc;
 }

@@ -48,7 +48,7 @@ unlike "$l" '{client_addr}=' "{client_addr} not sent unless asked for"
 out=$(drive -x -i 192.0.2.1 -f a@example.com -r good@rcpt.example "$T/m.eml")
 like "$out" '^insheader 1 X-Test: hello\\n\\tworld$' "-x prints folding exactly"
 unlike "$out" '^helo' "no HELO event without -H"
-harness_kill "$TESTFILTER_PID"
+testfilter_stop
 
 # ---- LEADSPC, no reply for headers, symbol lists ----
 testfilter_start tf2 -F leadspc,nr_hdr -M '0:{client_ptr} j' -M '4:{client_addr}' -e 'ins:0:X-Lead: v'
@@ -65,7 +65,7 @@ like "$l" '^connect host=mail\.example\.com family=inet6 addr=2001:db8::5 ' "IPv
 c=$(sed -n '/^connect/,/^helo/p' "$TESTFILTER_LOG")
 like "$c" 'macros: j=mx\.authmilter\.example \{client_ptr\}=mail\.example\.com$' "connect: only the asked macros"
 like "$(sed -n '/^data/,/^header/p' "$TESTFILTER_LOG")" '\{client_addr\}=2001:db8::5' "data: asked connection macro"
-harness_kill "$TESTFILTER_PID"
+testfilter_stop
 
 # ---- skipped stages, SKIP, big body ----
 head -c 200000 /dev/zero | tr '\0' 'x' | fold -w 100 >"$T/big.body"
@@ -77,16 +77,16 @@ like "$out" '^data: notsent$' "skipped DATA not sent"
 like "$out" '^eoh: notsent$' "skipped EOH not sent"
 like "$out" '^rcpt <b@rcpt\.example>: noreply$' "no reply awaited for RCPT"
 is "$(grep -c '^body: continue$' <<<"$out")" 4 "200 kB body in 4 chunks"
-is "$(grep '^body ' "$TESTFILTER_LOG" | tr '\n' ' ')" "body 65535 body 65535 body 65535 body 6417 " "chunks of 65535 bytes"
-is "$(wc -c <"$T/body3")" 202002 "every body byte arrived (CRLF lines)"
+is "$(grep '^body ' "$TESTFILTER_LOG" | tr '\n' ' ')" "body 65535 body 65535 body 65535 body 7395 " "chunks of 65535 bytes"
+is "$(wc -c <"$T/body3")" 204000 "every body byte arrived (2000 CRLF lines)"
 unlike "$(log)" '^(helo|data|eoh)' "filter saw no skipped stage"
-harness_kill "$TESTFILTER_PID"
+testfilter_stop
 testfilter_start tf4 -a body=skip
 out=$(drive -f a@example.com -r b@rcpt.example "$T/big.eml")
 like "$out" '^body: skip$' "SKIP reply"
 is "$(grep -c '^body' <<<"$out")" 1 "no body chunk after SKIP"
 like "$out" '^eom: continue$' "EOM follows SKIP"
-harness_kill "$TESTFILTER_PID"
+testfilter_stop
 
 # ---- early ends ----
 testfilter_start tf5 -a rcpt=reject -a 'connect:early=tempfail' -a 'eom=reply:550:5.7.1:rejected by policy'
@@ -103,7 +103,7 @@ unlike "$(log)" '^mail' "nothing sent after connection-level tempfail"
 out=$(drive -n ok.example -i ::1 -f a@example.com -r b@x -r c@x "$T/m.eml")
 like "$out" '^rcpt <c@x>: reject$' "plain reject"
 : >"$TESTFILTER_LOG"
-harness_kill "$TESTFILTER_PID"
+testfilter_stop
 testfilter_start tf6 -a 'eom=reply:550:5.7.1:rejected by policy' -a 'mail:second=accept'
 out=$(drive -f a@example.com -r b@rcpt.example "$T/m.eml")
 like "$out" '^eom: reject 550 5\.7\.1 rejected by policy$' "reply code at eom"
@@ -146,12 +146,12 @@ like "$l" '^mail <first@example\.com> SIZE=100$' "ESMTP parameters passed"
 unlike "$(sed -n '/^mail <first/,/^rcpt/p' "$TESTFILTER_LOG")" '\{test\}' "script macro not before its stage"
 like "$(sed -n '/^rcpt/,/^data/p' "$TESTFILTER_LOG" | head -3)" '\{test\}=rcptonly' "script macro sent with the next stage"
 like "$l" '^header Subject=\[hi\]$' "script header"
-is "$(grep -c '^abort$' "$TESTFILTER_LOG")" 1 "one abort"
+like "$(sed -n '/^mail <third/,$p' "$TESTFILTER_LOG")" '^eom$' "next message after an accept at MAIL"
 printf 'bogus line\n' >"$T/bad.script"
 drive -S "$T/bad.script" >/dev/null
 is "$?" 1 "script error: exit 1"
 like "$(cat "$T/drive.err")" "bad\.script:1: unknown command 'bogus'" "script error names file and line"
-harness_kill "$TESTFILTER_PID"
+testfilter_stop
 
 # ---- a filter that dies, a socket nobody listens on, inet sockets ----
 testfilter_start tf7 -a eoh=exit
@@ -192,14 +192,14 @@ for flags in "" leadspc; do
 	"$MD" -s "$TESTFILTER_SOCKET" -i 192.0.2.9 -n mail.example.org -H mail.example.org \
 		-f a@example.com -r b@rcpt.example "$T/pf.eml" >/dev/null 2>&1
 	cp "$T/pf$flags.body" "$T/pf$flags.body.drive"
-	harness_kill "$TESTFILTER_PID"
+	testfilter_stop
 	is "$(grep '^header' "$TESTFILTER_LOG")" "$(grep '^header' "$T/pf$flags.postfix.log")" \
 		"same header bytes as Postfix ${flags:-(no flags)}"
 	cmp -s "$T/pf$flags.body.drive" "$T/pf$flags.body"
 	ok $? "same body bytes as Postfix ${flags:-(no flags)}"
-	is "$(grep -E '^[a-z]+( |$)' "$TESTFILTER_LOG" | cut -d' ' -f1 | tr '\n' ' ')" \
-		"$(grep -E '^[a-z]+( |$)' "$T/pf$flags.postfix.log" | cut -d' ' -f1 | tr '\n' ' ')" \
-		"same events as Postfix ${flags:-(no flags)}"
+	# Postfix's last connection (earlier ones: the harness's port probe, XCLIENT)
+	events() { grep -E '^[a-z]+( |$)' "$1" | cut -d' ' -f1 | tr '\n' ' ' | sed 's/.*negotiate /negotiate /'; }
+	is "$(events "$TESTFILTER_LOG")" "$(events "$T/pf$flags.postfix.log")" "same events as Postfix ${flags:-(no flags)}"
 done
 is "$(grep -o ' [a-z_{}]*=' "$TESTFILTER_LOG" | sort -u | tr -d '\n')" \
 	"$(grep -o ' [a-z_{}]*=' "$T/pfleadspc.postfix.log" | sort -u | tr -d '\n')" \

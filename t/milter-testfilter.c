@@ -152,17 +152,17 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 			     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
 			     unsigned long *pf2, unsigned long *pf3)
 {
-	(void)f1;
+	(void)f2;
 	(void)f3;
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_ADDRCPT |
 		     SMFIF_DELRCPT | SMFIF_SETSYMLIST);
-	*pf1 = 0;
-	*pf2 = f2 & opt.flags;
+	*pf1 = f1 & opt.flags; /* f1: protocol steps (SMFIP_*); f2, f3 reserved */
+	*pf2 = 0;
 	*pf3 = 0;
 	for (int i = 0; i < 7; i++)
 		if (opt.symlist[i])
 			smfi_setsymlist(ctx, i, (char *)opt.symlist[i]);
-	logf_(NULL, "negotiate offered f0=0x%lx f2=0x%lx asked f2=0x%lx", f0, f2, *pf2);
+	logf_(NULL, "negotiate offered f0=0x%lx f1=0x%lx asked f1=0x%lx", f0, f1, *pf1);
 	return SMFIS_CONTINUE;
 }
 

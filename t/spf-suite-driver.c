@@ -2,7 +2,7 @@
  * spf-suite-driver.c - runs the cases of one scenario of the openspf RFC 7208
  * suite (a case file written by t/spf-suite-convert.py) through lib/am_spf.c
  * against a real DNS server, and prints one line per case:
- *   "ok SCENARIO/NAME result" or
+ *   "ok SCENARIO/NAME result (reason)" or
  *   "diverge SCENARIO/NAME got=RESULT want=LIST [exp got='...' want='...'] (reason)".
  * Judging divergences against t/spf-divergences.txt is the shell script's job.
  *
@@ -87,7 +87,7 @@ static int run_case(struct am_spf *spf, char *f[F_COUNT])
 		return 0;
 	}
 	if (match)
-		printf("ok %s/%s %s\n", f[F_SCENARIO], f[F_NAME], got);
+		printf("ok %s/%s %s (%s)\n", f[F_SCENARIO], f[F_NAME], got, res.reason);
 	else
 		printf("diverge %s/%s got=%s want=%s (%s)\n", f[F_SCENARIO], f[F_NAME], got,
 		       f[F_RESULTS], res.reason);

@@ -305,3 +305,12 @@ testfilter_start() {
 	harness_track "$TESTFILTER_PID" "$name"
 	wait_for 10 test -S "$T/$name.sock" || { diag "test filter $name did not start"; cat "$T/$name.out"; return 1; }
 }
+
+# testfilter_stop: stop the test filter at once (SIGKILL: libmilter takes
+# seconds to notice SIGTERM, and the test filter has nothing to save).
+testfilter_stop() {
+	[ -n "${TESTFILTER_PID:-}" ] || return 0
+	kill -KILL "$TESTFILTER_PID" 2>/dev/null
+	harness_kill "$TESTFILTER_PID" 1 2>/dev/null
+	TESTFILTER_PID=""
+}

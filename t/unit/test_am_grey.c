@@ -141,14 +141,16 @@ static void test_lists(void)
 	is_int(w.count, 3, "host list parsed");
 	ok(am_grey_match_host(&w, "MX.example.com.") != NULL, "host: exact, case and dot");
 	ok(am_grey_match_host(&w, "mail-1.google.example") != NULL, "host: .suffix below");
-	ok(am_grey_match_host(&w, "google.example") == NULL, "host: .suffix not the domain itself");
+	ok(am_grey_match_host(&w, "google.example") != NULL, "host: .domain matches the domain too");
 	ok(am_grey_match_host(&w, "a.outbound.example") != NULL, "host: glob");
 	ok(am_grey_match_host(&w, "evilgoogle.example") == NULL, "host: no partial label");
 	am_grey_words_free(&w);
-	am_grey_words_parse("example.org", &w);
-	ok(am_grey_match_domain(&w, "example.org") && am_grey_match_domain(&w, "lists.example.org"),
-	   "sender domain and subdomain");
+	am_grey_words_parse(".example.org example.net", &w);
+	ok(am_grey_match_domain(&w, "example.org") && am_grey_match_domain(&w, "Lists.Example.org."),
+	   "sender .domain: the domain and below");
 	ok(!am_grey_match_domain(&w, "badexample.org"), "sender domain: not a suffix of a label");
+	ok(am_grey_match_domain(&w, "example.net") && !am_grey_match_domain(&w, "a.example.net"),
+	   "sender name without a dot: that name only");
 	am_grey_words_free(&w);
 	am_grey_words_parse("abuse@ sales@example.com @hosted.example other.example", &w);
 	ok(am_grey_match_rcpt(&w, "abuse@anything.example") != NULL, "rcpt: local part anywhere");
@@ -332,7 +334,7 @@ static void test_rules(void)
 {
 	static const char *const lists[] = {
 		"whitelist_networks", "203.0.113.0/24", "whitelist_hosts", ".friendly.example",
-		"whitelist_senders", "partner.example", "whitelist_recipients", "abuse@", NULL};
+		"whitelist_senders", ".partner.example", "whitelist_recipients", "abuse@", NULL};
 	static const struct am_grey_client listed_net = {"203.0.113.5", NULL, false};
 	static const struct am_grey_client friend = {"192.0.2.50", "mx.friendly.example", true};
 	static const struct am_grey_client friend_unverified = {"192.0.2.51",
@@ -340,7 +342,6 @@ static void test_rules(void)
 	struct rig x;
 	struct am_grey_result res;
 	struct am_results r;
-	char err[256];
 	rig_open(&x, "rules.lmdb", lists);
 	is_int(rcpt_at(&x, &mx, "a@s.example", "<Postmaster@rcpt.example>", NULL, &res),
 	       AM_GREY_WHITELISTED, "postmaster@ is never greylisted");
@@ -376,7 +377,13 @@ static void test_rules(void)
 	is_int(rcpt_at(&x, &p2, "x@pool.example", "b@rcpt.example", &r, &res), AM_GREY_PASS,
 	       "SPF pass: retry from another network of the pool passes");
 	rig_close(&x);
+}
 
+static void test_who(void)
+{
+	struct rig x;
+	struct am_grey_result res;
+	char err[256];
 	static const char *const susp[] = {"clients", "suspicious", NULL};
 	static const struct am_grey_client noptr = {"192.0.2.60", "unknown", false},
 					   unverified = {"192.0.2.61", "mx.fake.example", false},
@@ -386,6 +393,7 @@ static void test_rules(void)
 	       "suspicious mode: verified static host skipped");
 	is_int(rcpt_at(&x, &noptr, "a@s.example", "b@rcpt.example", NULL, &res), AM_GREY_NEW,
 	       "suspicious mode: no reverse DNS is greylisted");
+	ok(strstr(res.reason, "no reverse DNS") != NULL, "the log reason says why: %s", res.reason);
 	is_int(rcpt_at(&x, &unverified, "a@s.example", "c@rcpt.example", NULL, &res), AM_GREY_NEW,
 	       "suspicious mode: unverified reverse DNS is greylisted");
 	is_int(rcpt_at(&x, &dynamic, "a@s.example", "d@rcpt.example", NULL, &res), AM_GREY_NEW,
@@ -398,19 +406,26 @@ static void test_rules(void)
 	       "enable = no: nothing decided");
 	rig_close(&x);
 
-	static const char *const bad[][3] = {{"stage", "data", "stage"},
-					     {"clients", "some", "clients"},
-					     {"skip_if", "dmarc_pass, arc_pass", "arc_pass"},
-					     {"store", "redis", "store"},
-					     {"delay", "3600", "retry_window"}};
+	static const char *const bad[][2] = {{"stage", "data"},
+					     {"clients", "some"},
+					     {"skip_if", "dmarc_pass, arc_pass"},
+					     {"store", "redis"},
+					     {"ipv4_prefix", "33"}};
+	struct am_config *cfg = grey_cfg(NULL);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		const char *kv[] = {bad[i][0], bad[i][1], "retry_window", "3600", NULL};
-		struct am_config *cfg = grey_cfg(kv);
 		err[0] = '\0';
-		ok(am_grey_config_check(cfg, err, sizeof(err)) < 0 && strstr(err, bad[i][2]),
-		   "config check refuses %s = %s (%s)", bad[i][0], bad[i][1], err);
-		am_config_free(cfg);
+		ok(am_config_set(cfg, "greylist", bad[i][0], bad[i][1], "f.ini", 7, err,
+				 sizeof(err)) != 0 && strstr(err, "f.ini:7") && strstr(err, bad[i][0]),
+		   "config refuses %s = %s (%s)", bad[i][0], bad[i][1], err);
 	}
+	ok(am_config_set(cfg, "greylist", "skip_if", "DKIM_aligned_pass spf_aligned_pass", "f", 1,
+			 err, sizeof(err)) == 0, "skip_if takes a list");
+	am_config_free(cfg);
+	cfg = grey_cfg((const char *const[]){"delay", "3600", "retry_window", "3600", NULL});
+	ok(am_grey_config_check(cfg, err, sizeof(err)) < 0 && strstr(err, "retry_window"),
+	   "config check: delay must be below retry_window (%s)", err);
+	ok(am_grey_new_with_store(cfg, NULL, err, sizeof(err)) == NULL, "am_grey_new refuses it too");
+	am_config_free(cfg);
 }
 
 static void test_eom(void)
@@ -537,6 +552,7 @@ int main(void)
 	test_lifecycle();
 	test_auto_whitelist();
 	test_rules();
+	test_who();
 	test_eom();
 	test_store_errors();
 	{

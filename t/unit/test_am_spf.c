@@ -57,6 +57,8 @@ static const char *const zone =
 	"mxcidr0.example TXT v=spf1 mx//0 -all\n"
 	"mxcidr0.example MX 0 mx1.mx.example\n"
 	"mx1.mx.example AAAA 2001:db8:ffff::1\n"
+	"pcount.example TXT v=spf1 a a a a a a a a a exists:%{p}.x.example -all\n"
+	"pcount.example A 198.51.100.7\n"
 	"redir.example TXT v=spf1 redirect=pass.example\n"
 	"redir-first.example TXT v=spf1 redirect=fail.example ip4:192.0.2.1\n";
 
@@ -133,6 +135,9 @@ static void test_limits(void)
 	   "11 DNS terms across an include: permerror (%s)", r.reason);
 	r = check("192.0.2.1", "h.example", "a@atlimit.example", NULL);
 	ok(r.result == AM_RES_PASS, "10 DNS terms: pass (%s)", r.reason);
+	r = check("192.0.2.1", "h.example", "a@pcount.example", NULL);
+	ok(r.result == AM_RES_PERMERROR, "9 a + exists + the PTR query of %%{p}: permerror (%s)",
+	   r.reason);
 	r = check("192.0.2.1", "h.example", "a@mxmany.example", NULL);
 	ok(r.result == AM_RES_PERMERROR && strstr(r.reason, "MX") != NULL,
 	   "11 MX records: permerror (%s)", r.reason);
