@@ -150,9 +150,13 @@ static void put_dmarc(struct sink *s, const struct am_dmarc_result *d)
 		am_authres_value(d->header_from, v, sizeof(v));
 		put_prop(s, "header.from", v);
 	}
-	if (d->policy != AM_DMARC_P_UNSPEC)
-		put_prop(s, "polrec.p", am_dmarc_policy_name(d->policy));
-	if (d->policy_domain[0]) {
+	/* IANA's Email Authentication Methods registry: polrec.p is the p=
+	 * value read from the policy record, polrec.domain that record's
+	 * domain if it is not the From domain. What sp=/np= made of a
+	 * failure is the comment's dis=. */
+	if (d->p != AM_DMARC_P_UNSPEC)
+		put_prop(s, "polrec.p", am_dmarc_policy_name(d->p));
+	if (d->policy_domain[0] && strcmp(d->policy_domain, d->header_from) != 0) {
 		am_authres_value(d->policy_domain, v, sizeof(v));
 		put_prop(s, "polrec.domain", v);
 	}

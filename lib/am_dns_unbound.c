@@ -223,8 +223,13 @@ static int configure_ctx(struct ub_ctx *ctx, const char *nameservers, const char
 {
 	int rc;
 
+	/* Nameservers on loopback are normal (a local caching resolver), and
+	 * reverse names of private and documentation networks (PTR checks of
+	 * internal clients) must reach them instead of being answered NXDOMAIN
+	 * by libunbound's built-in local zones. */
 	if ((rc = ub_ctx_async(ctx, 1)) != 0 ||
-	    (rc = ub_ctx_set_option(ctx, "do-not-query-localhost:", "no")) != 0) {
+	    (rc = ub_ctx_set_option(ctx, "do-not-query-localhost:", "no")) != 0 ||
+	    (rc = ub_ctx_set_option(ctx, "unblock-lan-zones:", "yes")) != 0) {
 		snprintf(err, errlen, "libunbound: %s", ub_strerror(rc));
 		return -1;
 	}

@@ -202,7 +202,7 @@ static void keep_rcpt(struct am_msg *m)
 
 /* One recipient: greylisting at RCPT, and what cannot wait for the end of
  * the message. results.grey holds this recipient's greylisting result
- * while deciding; the message keeps them merged. */
+ * while deciding; the message keeps those of its accepted recipients merged. */
 void am_session_rcpt(struct am_conn *c, const char *rcpt, struct am_verdict *v)
 {
 	struct am_msg *m = &c->msg;
@@ -214,12 +214,13 @@ void am_session_rcpt(struct am_conn *c, const char *rcpt, struct am_verdict *v)
 	if (m->rt->grey != NULL && c->client_ip[0] && !m->results.trusted)
 		am_grey_rcpt(m->rt->grey, &gc, m->mail_from, m->last_rcpt, &m->results, &m->results.grey);
 	am_policy_decide(AM_STAGE_RCPT, &m->results, m->rt->cfg, v);
-	if (m->results.grey.checked)
-		am_grey_result_merge(&m->grey_rcpts, &m->results.grey);
 	if (v->action != AM_ACT_NONE || v->would != AM_ACT_NONE)
 		log_decision(c, "rcpt", m->last_rcpt, v);
-	if (v->action != AM_ACT_TEMPFAIL && v->action != AM_ACT_REJECT)
-		keep_rcpt(m);
+	if (v->action == AM_ACT_TEMPFAIL || v->action == AM_ACT_REJECT)
+		return; /* not part of the message: its line is the one above */
+	keep_rcpt(m);
+	if (m->results.grey.checked)
+		am_grey_result_merge(&m->grey_rcpts, &m->results.grey);
 }
 
 /* Headers only we may write. Authentication-Results of other servers are

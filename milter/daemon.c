@@ -199,11 +199,14 @@ static struct {
 	bool running;
 } reloader;
 
-void am_daemon_block_reload_signal(void)
+void am_daemon_block_signals(void)
 {
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 

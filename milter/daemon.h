@@ -36,10 +36,13 @@ int am_daemon_background(char *err, size_t errlen);
 void am_daemon_ready(void);
 void am_daemon_failed(const char *why);
 
-/* Block SIGUSR1 in this and every later thread (call before any thread
- * starts), then start the thread that reloads config_path on SIGUSR1
- * (socket_override: the -p socket, or NULL). */
-void am_daemon_block_reload_signal(void);
+/* Block SIGUSR1, SIGTERM, SIGINT and SIGHUP in this and every later
+ * thread; call before any thread starts, so that only the threads that
+ * wait for them (ours for SIGUSR1, libmilter's for the others) get them
+ * and no other thread dies of the default action. Then start the thread
+ * that reloads config_path on SIGUSR1 (socket_override: the -p socket,
+ * or NULL). */
+void am_daemon_block_signals(void);
 int am_daemon_start_reloader(struct am_runtime_slot *slot, struct am_store_registry *stores,
 			     const char *config_path, const char *socket_override, char *err,
 			     size_t errlen);

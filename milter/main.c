@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 		die(err);
 	if (!o.foreground && am_daemon_background(err, sizeof(err)) != 0)
 		die(err);
-	am_daemon_block_reload_signal();
+	am_daemon_block_signals();
 	if (smfi_register(*am_callbacks_filter(&slot)) != MI_SUCCESS)
 		die("smfi_register failed");
 	open_socket(cfg, uid, gid);

@@ -482,66 +482,80 @@ static void usage(void)
 		"                    [-m NAME=VALUE]... -f FROM -r RCPT [-r RCPT]... FILE.eml...\n");
 }
 
+/* Command line of milter-drive. */
+struct cli {
+	struct mc_opts o;
+	struct mc_envelope env;
+	const char *sock, *script, *rcpts[100];
+	char *macros[64];
+	size_t nm;
+};
+
+/* Parse the options; 0, or 1 after printing the usage. */
+static int parse_cli(int argc, char **argv, struct cli *a, struct drive *d)
+{
+	int ch;
+	mc_opts_default(&a->o);
+	a->env.client_addr = "127.0.0.1";
+	a->env.client_port = 54321;
+	a->env.rcpts = a->rcpts;
+	while ((ch = getopt(argc, argv, "s:S:t:xi:n:P:H:f:r:m:")) != -1) {
+		switch (ch) {
+		case 's': a->sock = optarg; break;
+		case 'S': a->script = optarg; d->script = 1; break;
+		case 't': a->o.reply_timeout_ms = (int)(atof(optarg) * 1000); break;
+		case 'x': d->exact = 1; break;
+		case 'i': a->env.client_addr = optarg; break;
+		case 'n': a->env.client_name = optarg; break;
+		case 'P': a->env.client_port = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'H': a->env.helo = optarg; break;
+		case 'f': a->env.mail = optarg; break;
+		case 'r':
+			if (a->env.nrcpts < 100)
+				a->rcpts[a->env.nrcpts++] = optarg;
+			break;
+		case 'm':
+			if (a->nm >= 64 || !strchr(optarg, '='))
+				goto usage;
+			a->macros[a->nm++] = optarg;
+			break;
+		default: goto usage;
+		}
+	}
+	if (a->sock && (a->script || (optind < argc && a->env.mail && a->env.nrcpts)))
+		return 0;
+usage:
+	usage();
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct drive d = {0};
-	struct mc_opts o;
-	struct mc_envelope env = {.client_addr = "127.0.0.1", .client_port = 54321};
-	const char *sock = NULL, *script = NULL, *rcpts[100], *macros[64];
-	size_t nm = 0;
-	int ch, rc = 0;
+	struct cli a = {0};
+	int rc = 0;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	mc_opts_default(&o);
-	while ((ch = getopt(argc, argv, "s:S:t:xi:n:P:H:f:r:m:")) != -1) {
-		switch (ch) {
-		case 's': sock = optarg; break;
-		case 'S': script = optarg; d.script = 1; break;
-		case 't': o.reply_timeout_ms = (int)(atof(optarg) * 1000); break;
-		case 'x': d.exact = 1; break;
-		case 'i': env.client_addr = optarg; break;
-		case 'n': env.client_name = optarg; break;
-		case 'P': env.client_port = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'H': env.helo = optarg; break;
-		case 'f': env.mail = optarg; break;
-		case 'r':
-			if (env.nrcpts < 100)
-				rcpts[env.nrcpts++] = optarg;
-			break;
-		case 'm':
-			if (nm < 64 && strchr(optarg, '='))
-				macros[nm++] = optarg;
-			else {
-				usage();
-				return 1;
-			}
-			break;
-		default: usage(); return 1;
-		}
-	}
-	env.rcpts = rcpts;
-	if (!sock || (!script && (optind >= argc || !env.mail || !env.nrcpts))) {
-		usage();
+	if (parse_cli(argc, argv, &a, &d))
 		return 1;
-	}
-	d.c = mc_open(sock, &o, d.err, sizeof(d.err));
+	d.c = mc_open(a.sock, &a.o, d.err, sizeof(d.err));
 	if (!d.c) {
 		fprintf(stderr, "milter-drive: %s\n", d.err);
 		return 2;
 	}
 	mc_set_trace(d.c, on_event, &d);
 	print_negotiation(d.c);
-	for (size_t i = 0; i < nm && rc == 0; i++) {
-		char *eq = strchr(macros[i], '=');
+	for (size_t i = 0; i < a.nm && rc == 0; i++) {
+		char *eq = strchr(a.macros[i], '=');
 		*eq = 0;
-		if (mc_macro(d.c, macros[i], eq + 1, d.err, sizeof(d.err)) < 0) {
+		if (mc_macro(d.c, a.macros[i], eq + 1, d.err, sizeof(d.err)) < 0) {
 			fprintf(stderr, "milter-drive: %s\n", d.err);
 			rc = 1;
 		}
 	}
-	if (rc == 0 && script)
-		rc = run_script(&d, script);
-	for (int i = optind; rc == 0 && !script && i < argc; i++)
-		if ((rc = run_file(&d, &env, argv[i])) != 0)
+	if (rc == 0 && a.script)
+		rc = run_script(&d, a.script);
+	for (int i = optind; rc == 0 && !a.script && i < argc; i++)
+		if ((rc = run_file(&d, &a.env, argv[i])) != 0)
 			fprintf(stderr, "milter-drive: %s: %s\n", argv[i], d.err);
 	mc_close(d.c);
 	return rc;

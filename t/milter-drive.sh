@@ -169,6 +169,18 @@ out=$("$MD" -s "inet:$port@127.0.0.1" -f a@x -r b@x "$T/m.eml" 2>&1)
 like "$out" '^result: accept$' "inet:PORT@HOST socket"
 out=$("$MD" -s "inet:127.0.0.1:$port" -f a@x -r b@x "$T/m.eml" 2>&1)
 like "$out" '^result: accept$' "inet:HOST:PORT socket"
+if [ -n "$(ip -6 addr show lo 2>/dev/null | grep '::1')" ]; then
+	port=$(free_port)
+	"$top_builddir/t/milter-testfilter" -p "inet6:$port@::1" -l "$T/tf9.log" >"$T/tf9.out" 2>&1 &
+	harness_track $! tf9
+	wait_for 10 grep -q listening "$T/tf9.out"
+	out=$("$MD" -s "inet6:$port@::1" -f a@x -r b@x "$T/m.eml" 2>&1)
+	like "$out" '^result: accept$' "inet6:PORT@::1 socket"
+	out=$("$MD" -s "inet:$port@[::1]" -f a@x -r b@x "$T/m.eml" 2>&1)
+	like "$out" '^result: accept$' "inet:PORT@[::1] socket"
+else
+	skip "no ::1 on this machine"
+fi
 
 # ---- milter-drive speaks like Postfix ----
 if ! command -v postfix >/dev/null || ! command -v swaks >/dev/null; then
@@ -204,5 +216,22 @@ done
 is "$(grep -o ' [a-z_{}]*=' "$TESTFILTER_LOG" | sort -u | tr -d '\n')" \
 	"$(grep -o ' [a-z_{}]*=' "$T/pfleadspc.postfix.log" | sort -u | tr -d '\n')" \
 	"same macro names as Postfix's defaults"
+
+
+# ---- quarantine and a refused recipient through Postfix ----
+testfilter_start pfq -e 'quar:held by the test filter' -a 'rcpt:later=reply:451:4.7.1:greylisted'
+AM_SOCKET=$TESTFILTER_SOCKET postfix_start
+postfix_send --from a@example.com --to b@rcpt.example --data "@$T/pf.eml" >"$T/swaks.out"
+ok $? "quarantined message accepted by Postfix"
+wait_for 20 test "$(postfix_held_count)" = 1
+ok $? "quarantined message in the hold queue (postfix_held_count)"
+like "$(postfix_queue)" '"queue_name": *"hold"' "postfix_queue shows it"
+postfix_wait_log 'milter triggers HOLD action'
+ok $? "Postfix log names the milter's HOLD"
+out=$(postfix_send --from a@example.com --to later@rcpt.example --data "@$T/pf.eml")
+ok $((! $?)) "recipient tempfailed by the filter: swaks fails"
+like "$out" '<\*\* 451 4\.7\.1 greylisted' "the filter's reply reaches the SMTP client"
+postfix_stop
+testfilter_stop
 
 done_testing

@@ -90,6 +90,8 @@ void mc_pkt_u32(struct mc_pkt *b, uint32_t v);
 void mc_errf(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int mc_send(struct mc_conn *c, char cmd, const struct mc_pkt *b, char *err, size_t errlen);
+/* Read one packet into c->rbuf (NUL-terminated); *len excludes the command. */
+int mc_read_packet(struct mc_conn *c, char *cmd, size_t *len, char *err, size_t errlen);
 /* Read replies to event `cmd` until a decision; mods may be NULL (then a
  * modification request is a protocol error). */
 int mc_read_reply(struct mc_conn *c, char cmd, struct mc_reply *r, struct mc_mods *mods,

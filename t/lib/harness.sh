@@ -2,14 +2,44 @@
 #
 # Gives: a per-test directory $T with cleanup traps, TAP helpers, free ports,
 # and real servers on loopback started and stopped by pid: unbound (DNS from
-# a zone file), memcached, a private Postfix, the authmilter daemon, and the
-# milter test driver. It does not decide anything about the daemon's results:
-# the tests do. Nothing here talks to anything beyond 127.0.0.0/8.
+# a zone file), memcached, a private Postfix, the authmilter daemon, a
+# libmilter test filter and the milter test driver. It decides nothing about
+# the daemon's results: the tests do. Nothing here talks beyond 127.0.0.0/8.
 #
-# Usage:  . "$top_srcdir/t/lib/harness.sh"; harness_init mytest; ...; done_testing
-# Env in: top_srcdir, top_builddir (set by `make check`), AM_DAEMON_WRAPPER,
-#         HARNESS_KEEP=1 (keep $T even on success).
+# Usage:  . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
+#         harness_init NAME; ...; done_testing
+# Env in: top_srcdir, top_builddir (set by `make check`), AM_DAEMON_WRAPPER
+#         (e.g. "valgrind -q --error-exitcode=99"), AM_PF_DOMAINS (delivered
+#         domains, default rcpt.example), HARNESS_KEEP=1 (keep $T on success),
+#         DNS_QUERY_TIMEOUT (dns_query, default 2 s).
+# API (details above each function):
+#   harness_init NAME          $T=$top_builddir/t/tmp/NAME, traps
+#   ok STATUS NAME | ok_run NAME CMD... | is GOT WANT NAME | like TEXT ERE NAME
+#   unlike TEXT ERE NAME | skip REASON | skip_all REASON | diag TEXT
+#   bail_out REASON | done_testing (plan + "# N passed, N failed", exits)
+#   free_port | tcp_open PORT | wait_for SECONDS CMD...
+#   harness_spawn NAME LOG CMD... ($HARNESS_PID) | harness_track PID NAME
+#   harness_kill PID [SECONDS] | harness_stop_all
+#   dns_start ZONEFILE | dns_stop | dns_restart [ZONEFILE] | dns_query NAME [TYPE]
+#   dns_queries                 -> AM_NAMESERVERS AM_DNS_PORT AM_DNS_LOG
+#                                  AM_SILENT_NAMESERVERS AM_SILENT_PORT
+#   memcached_start | memcached_stop N | memcached_kill N | memcached_restart N
+#   memcached_set PORT KEY VAL | memcached_get PORT KEY
+#                               -> MEMCACHED_N MEMCACHED_PORT AM_MEMCACHED_PORTS
+#                                  AM_MEMCACHED_SERVERS
+#   daemon_start CONFIG [ARGS] | daemon_stop | daemon_reload | daemon_alive
+#   daemon_wait_log ERE [SECONDS] -> AM_SOCKET AM_SOCKET_PATH AM_DAEMON_PID
+#   milter_drive ARGS...        (t/milter-drive -s $AM_SOCKET ...)
+#   testfilter_start NAME ARGS | testfilter_stop
+#                               -> TESTFILTER_SOCKET TESTFILTER_LOG TESTFILTER_PID
+#   postfix_start [--no-milter] [param=value...] | postfix_stop | postfix_pids
+#   postfix_send SWAKS-ARGS | postfix_mail USER | postfix_mail_count USER
+#   postfix_wait_mail USER [N] [SECONDS] | postfix_queue | postfix_held_count
+#   postfix_log | postfix_wait_log ERE [SECONDS]
+#                               -> AM_PF_PORT AM_PF_CONF AM_PF_LOG
 # Every server started here is stopped at exit (also on failure, INT, TERM).
+# A test that waits long should poll (wait_for) or `sleep N & wait $!`:
+# bash runs the TERM trap only after a foreground command ends.
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 if [ -z "${top_builddir:-}" ]; then

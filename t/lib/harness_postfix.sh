@@ -110,6 +110,10 @@ postfix_start() {
 		return 1
 	fi
 	command -v postfix >/dev/null || { diag "postfix missing (see TESTING-NOTES.md)"; return 1; }
+	if command -v runuser >/dev/null && ! runuser -u postfix -- test -x "$T"; then
+		diag "postfix_start: user postfix cannot reach $T (a parent directory lacks o+x)"
+		return 1
+	fi
 	mkdir -p "$pf/conf" "$pf/queue" "$pf/data" "$pf/mail"
 	chown postfix "$pf/data" && chown 65534:65534 "$pf/mail" || return 1
 	chmod 0755 "$pf" "$pf/conf" "$pf/queue"

@@ -61,8 +61,24 @@ EOF
 		done <"$zone"
 		printf 'remote-control:\n  control-enable: no\n'
 	} >"$dir/unbound.conf.new" || return 1
-	# nodefault lines may repeat; unbound accepts only one per zone.
-	awk '!(/local-zone: .* nodefault/ && seen[$0]++)' "$dir/unbound.conf.new" >"$dir/unbound.conf"
+	# nodefault lines may repeat; unbound accepts only one per zone. A name
+	# with data below a TIMEOUT (deny) name gets a static zone of its own,
+	# or the deny would swallow its queries too.
+	awk '
+		/local-zone: .* deny$/ { split($0, q, "\""); deny[q[2]] = 1 }
+		{ line[NR] = $0 }
+		END {
+			for (i = 1; i <= NR; i++) {
+				if (line[i] ~ /local-zone: .* nodefault/ && seen[line[i]]++) continue
+				if (line[i] ~ /^  local-data: /) {
+					split(line[i], w, /[ \047]+/); n = tolower(w[3])
+					for (d in deny)
+						if (n != tolower(d) && substr(n, length(n) - length(d)) == "." tolower(d) && !own[n]++)
+							print "  local-zone: \"" n "\" static"
+				}
+				print line[i]
+			}
+		}' "$dir/unbound.conf.new" >"$dir/unbound.conf"
 	rm -f "$dir/unbound.conf.new"
 }
 

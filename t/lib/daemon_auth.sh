@@ -1,0 +1,52 @@
+# t/lib/daemon_auth.sh - sourced after t/lib/harness.sh by the daemon-level
+# authentication tests (t/daemon-dkim.sh, t/daemon-dmarc.sh): zone lines for
+# DKIM keys, and sending one message through the daemon with its verdict,
+# Authentication-Results header and decision line picked apart. It decides
+# nothing: the tests do. Configs come from t/lib/daemon_config.sh.
+
+. "$top_srcdir/t/lib/daemon_config.sh"
+
+DKIM_DATA=$top_srcdir/t/data/dkim
+
+# zone_txt NAME TEXT: one unbound local-data line for a TXT record; long
+# text (DKIM keys) is split into strings of at most 250 characters.
+zone_txt() {
+	perl -e 'my ($n, $s) = @ARGV; my @c = $s =~ /(.{1,250})/g;
+		print "$n. 300 IN TXT ", join(" ", map { "\"$_\"" } @c), "\n"' "$1" "$2"
+}
+
+# fixture_key SELECTOR: the key record of a fixture key (t/data/dkim/keys.zone).
+fixture_key() {
+	sed -n "s/^$1\._domainkey\.example\.com TXT //p" "$DKIM_DATA/keys.zone"
+}
+
+# send NAME DRIVE-ARGS...: drive one message through the daemon. Sets OUT
+# (milter-drive's output, also in $T/NAME.out), RESULT (its "result:" line
+# without the prefix), AR (our Authentication-Results value, unfolded) and
+# LOG (the decision lines this message added to the daemon log).
+send() {
+	local name=$1 before
+	shift
+	before=$(grep -c ' stage=eom ' "$T/daemon.log")
+	milter_drive -t 30 "$@" >"$T/$name.out" 2>"$T/$name.err" ||
+		diag "milter-drive $name: exit $? ($(head -c 300 "$T/$name.err"))"
+	OUT=$(cat "$T/$name.out")
+	RESULT=$(sed -n 's/^result: //p' "$T/$name.out")
+	AR=$(sed -n 's/^insheader 1 Authentication-Results: //p' "$T/$name.out")
+	LOG=$(grep ' stage=eom ' "$T/daemon.log" | tail -n +"$((before + 1))")
+}
+
+# ar_entries METHOD: the resinfo entries of $AR for METHOD, one a line.
+ar_entries() {
+	printf '%s\n' "$AR" | sed 's/; /\n/g' | grep -E "^$1="
+}
+
+# vmhwm PID: peak resident set size of a process in kB.
+vmhwm() {
+	sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"
+}
+
+# built_with_asan: the daemon runs under AddressSanitizer (RSS means nothing).
+built_with_asan() {
+	ldd "$top_builddir/milter/authmilter" 2>/dev/null | grep -q libasan
+}
