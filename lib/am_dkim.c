@@ -62,22 +62,12 @@ struct am_dkim_msg {
 };
 
 /* Options from the loaded configuration. */
-int am_dkim_options_from_config(const struct am_config *cfg, struct am_dkim_options *opt,
-				char *err, size_t errlen)
+void am_dkim_options_from_config(const struct am_config *cfg, struct am_dkim_options *opt)
 {
-	const char *pb = cfg->dkim_partial_body ? cfg->dkim_partial_body : "pass";
-
 	opt->max_signatures = (unsigned)cfg->dkim_max_signatures;
 	opt->min_key_bits = (unsigned)cfg->dkim_min_key_bits;
-	if (strcasecmp(pb, "pass") == 0) {
-		opt->partial_body_fails = false;
-	} else if (strcasecmp(pb, "fail") == 0) {
-		opt->partial_body_fails = true;
-	} else {
-		snprintf(err, errlen, "[dkim] partial_body: '%s' is not pass or fail", pb);
-		return -1;
-	}
-	return 0;
+	/* The option table admits only "pass" and "fail". */
+	opt->partial_body_fails = cfg->dkim_partial_body && strcmp(cfg->dkim_partial_body, "fail") == 0;
 }
 
 /* Pick the key record among the TXT records of a selector name: RFC 6376

@@ -31,9 +31,8 @@ struct am_dkim_options {
 struct am_dkim;
 struct am_dkim_msg;
 
-/* Options from the [dkim] section; fails (err) on an invalid partial_body. */
-int am_dkim_options_from_config(const struct am_config *cfg, struct am_dkim_options *opt,
-				char *err, size_t errlen);
+/* Options from the [dkim] section. */
+void am_dkim_options_from_config(const struct am_config *cfg, struct am_dkim_options *opt);
 
 /* Build the verifier of one configuration generation; dns is not owned and
  * must outlive it. opt NULL: defaults. NULL and err on failure. */

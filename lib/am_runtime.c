@@ -36,7 +36,7 @@ struct am_runtime *am_runtime_new_with_dns(struct am_config *cfg, struct am_dns 
 		goto fail;
 	if (cfg->dkim_enable) {
 		struct am_dkim_options opt;
-		am_dkim_options_from_config(cfg, &opt, err, errlen);
+		am_dkim_options_from_config(cfg, &opt);
 		if ((rt->dkim = am_dkim_new(dns, &opt, err, errlen)) == NULL)
 			goto fail;
 	}
@@ -65,10 +65,6 @@ struct am_runtime *am_runtime_new(struct am_config *cfg, struct am_store_registr
 
 int am_runtime_check_config(const struct am_config *cfg, char *err, size_t errlen)
 {
-	struct am_dkim_options opt;
-
-	if (am_dkim_options_from_config(cfg, &opt, err, errlen) != 0)
-		return -1;
 	return cfg->grey_enable ? am_grey_config_check(cfg, err, errlen) : 0;
 }
 

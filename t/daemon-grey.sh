@@ -104,7 +104,7 @@ send "$A_SOCK" "$A_LOG" -i 192.0.2.10 -H mx.sender.example -f '<alice@sender.exa
 like "$OUT" "^rcpt <bob@rcpt\.example>: tempfail $GREYTEXT\$" "first attempt: 451 4.7.1, says greylisted and when to retry"
 like "$OUT" '^rcpt <Postmaster@rcpt\.example>: continue$' "postmaster@ is never greylisted"
 like "$OUT" '^result: accept$' "the message goes on to postmaster alone"
-like "$NEW" 'NOQUEUE: .*action=tempfail reason=greylist stage=rcpt client=\[192\.0\.2\.10\] .*rcpt=bob@rcpt\.example greylist=new greylist_reason="first attempt"' \
+like "$NEW" 'NOQUEUE: .*action=tempfail reason=greylist stage=rcpt client=\[192\.0\.2\.10\] .*rcpt=bob@rcpt\.example .*greylist=new greylist_reason="first attempt"' \
 	"log: greylist=new at RCPT"
 like "$NEW" 'action=accept .*stage=eom .*greylist=whitelisted greylist_reason=postmaster' \
 	"log: the delivered message's line names its own recipient's outcome"
@@ -142,7 +142,7 @@ like "$NEW" 'greylist=whitelisted greylist_reason="recipient abuse@"' "whitelist
 # stage = eom, skip_if = dmarc_pass (daemon C)
 send "$C_SOCK" "$C_LOG" -i 10.0.8.1 -H mta.dpass.example -f '<x@dpass.example>' -r '<bob@rcpt.example>' "$T/dpass.eml"
 like "$OUT" '^result: accept$' "stage=eom: a DMARC-passing message is accepted on its first attempt"
-like "$NEW" 'dmarc=pass.*greylist=skipped greylist_reason="skip_if dmarc_pass"' "log: skipped by skip_if dmarc_pass"
+like "$NEW" 'dmarc="?pass.*greylist=skipped greylist_reason="skip_if dmarc_pass"' "log: skipped by skip_if dmarc_pass"
 send "$C_SOCK" "$C_LOG" -i 10.0.8.1 -H mta.dpass.example -f '<x@nodmarc.example>' -r '<bob@rcpt.example>' -r '<postmaster@rcpt.example>' "$T/nodmarc.eml"
 like "$OUT" '^rcpt <bob@rcpt\.example>: continue$' "stage=eom: nothing decided at RCPT"
 like "$OUT" "^eom: tempfail $GREYTEXT\$" "stage=eom: mail without DMARC pass is greylisted at end of data"
@@ -174,7 +174,8 @@ like "$NEW" 'greylist=pass greylist_reason="known triplet"' "later messages pass
 # 36 days: over memcached's 30-day limit, so it must be sent as an absolute time
 ttl=$(mc_line "${mc_port[$(where "$T1")]}" "mg $T1 t")
 ttl=${ttl#HD t}
-ok "$([ "$ttl" -gt $((3110400 - 30)) ] && [ "$ttl" -le 3110400 ]; echo $?)" \
+# (the server counts from its own clock, which may lag a second)
+ok "$([ "$ttl" -gt $((3110400 - 30)) ] && [ "$ttl" -le $((3110400 + 2)) ]; echo $?)" \
 	"a passed triplet lives 36 days on its server (ttl $ttl s, not expired at once)"
 
 send "$A_SOCK" "$A_LOG" -i 10.0.3.30 -H bounce.sender.example -f '<>' -r '<erin@rcpt.example>' "$T/m.eml"

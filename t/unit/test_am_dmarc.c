@@ -321,9 +321,9 @@ static void run_config(const char *psl_path)
 	ctx = am_dmarc_ctx_from_config(cfg, err, sizeof err);
 	ok(ctx != NULL && am_dmarc_ctx_discovery(ctx) == AM_DMARC_TREEWALK, "discovery = treewalk");
 	am_dmarc_ctx_free(ctx);
-	am_config_set(cfg, "dmarc", "discovery", "bogus", "test", 5, err, sizeof err);
-	ok(am_dmarc_ctx_from_config(cfg, err, sizeof err) == NULL && strstr(err, "discovery"),
-	   "bad discovery refused: %s", err);
+	ok(am_config_set(cfg, "dmarc", "discovery", "bogus", "test", 5, err, sizeof err) != 0 &&
+	       strstr(err, "test:5: [dmarc] discovery") != NULL,
+	   "bad discovery refused by the option table: %s", err);
 	am_config_free(cfg);
 }
 
