@@ -162,6 +162,40 @@ static void put_dmarc(struct sink *s, const struct am_dmarc_result *d)
 	}
 }
 
+/* Our own reason text as an RFC 8601 comment: no parentheses, backslashes
+ * or control bytes. */
+static void comment_text(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p && o + 1 < outlen; p++)
+		if (*p >= 0x20 && *p < 0x7f && *p != '(' && *p != ')' && *p != '\\')
+			out[o++] = (char)*p;
+	out[o] = '\0';
+}
+
+/* bimi=RESULT (reason) header.d= header.selector= policy.authority= */
+static void put_bimi(struct sink *s, const struct am_bimi_result *b)
+{
+	char v[AM_DOMAIN_MAX + 8], why[sizeof(b->reason)];
+
+	put(s, ";\n\tbimi=%s", am_bimi_outcome_name(b->result));
+	if (b->result != AM_BIMI_PASS && b->reason[0]) {
+		comment_text(b->reason, why, sizeof(why));
+		put(s, " (%s)", why);
+	}
+	if (b->domain[0] && (b->result == AM_BIMI_PASS || b->result == AM_BIMI_DECLINED ||
+			     b->result == AM_BIMI_FAIL)) {
+		am_authres_value(b->domain, v, sizeof(v));
+		put_prop(s, "header.d", v);
+		am_authres_value(b->selector, v, sizeof(v));
+		put_prop(s, "header.selector", v);
+	}
+	/* The evidence (VMC) is not checked: no authority is claimed. */
+	if (b->result == AM_BIMI_PASS)
+		put_prop(s, "policy.authority", "none");
+}
+
 /* Build our header value from the results. */
 int am_authres_build(const struct am_results *r, const char *authserv_id, char *out, size_t outlen)
 {
@@ -183,6 +217,8 @@ int am_authres_build(const struct am_results *r, const char *authserv_id, char *
 		put(&s, ";\n\tdkim=none");
 	if (r->dmarc.checked)
 		put_dmarc(&s, &r->dmarc);
+	if (r->bimi.checked)
+		put_bimi(&s, &r->bimi);
 	if (s.len == before)
 		put(&s, "; none");
 	return s.overflow ? -1 : 0;

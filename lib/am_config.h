@@ -149,6 +149,13 @@ struct am_config {
 	char *dmarc_forwarder_spf_domains;/* SPF-pass MAIL FROM domains, ".suffix" */
 	char *dmarc_forwarder_dkim_domains; /* passing DKIM d=, ".suffix" */
 	int score_dmarc[AM_RES_COUNT];
+
+	/* [bimi] (BIMI capability: lib/am_bimi*.c) */
+	bool bimi_enable;
+	bool bimi_require_evidence;       /* add BIMI-Location only with an a= URI */
+
+	/* [metrics] (admin capability: lib/am_metrics.c, milter/metrics_http.c) */
+	char *metrics_listen;             /* ADDRESS:PORT of the HTTP endpoint; "" off */
 };
 
 /* Load FILE into a new config (defaults first). On error returns NULL and

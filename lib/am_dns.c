@@ -55,6 +55,8 @@ void am_dns_query(struct am_dns *dns, struct am_dns_budget *b, const char *name,
 	dns->ops->query(dns, name, type, timeout, ans);
 	if (b != NULL && (ans->status == AM_DNS_TIMEOUT || ans->status == AM_DNS_BUDGET))
 		b->timeouts++;
+	if (b != NULL && ans->status == AM_DNS_SERVFAIL)
+		b->servfails++;
 }
 
 void am_dns_answer_free(struct am_dns_answer *ans)

@@ -44,6 +44,7 @@ struct am_dns_budget {
 	int64_t deadline_ms;     /* monotonic ms; 0 means no budget */
 	unsigned queries;        /* queries made under this budget */
 	unsigned timeouts;       /* of which timed out or ran out of budget */
+	unsigned servfails;      /* of which got SERVFAIL (metrics capability) */
 };
 
 /* One record's RDATA. */

@@ -347,8 +347,11 @@ enum am_from_status am_from_parse(const char *const *values, size_t count, struc
 				snprintf(out->reason, sizeof out->reason, "%s", why);
 		}
 	}
-	if (out->status == AM_FROM_SYNTAX || out->status == AM_FROM_BAD_DOMAIN)
+	if (out->status == AM_FROM_SYNTAX || out->status == AM_FROM_BAD_DOMAIN) {
+		if (out->ndomains > AM_FROM_MAX_DOMAINS) /* the overflow mark: keep the promise */
+			out->ndomains = AM_FROM_MAX_DOMAINS;
 		return out->status;
+	}
 	if (count > 1) {
 		out->status = AM_FROM_MULTIPLE_HEADERS;
 		snprintf(out->reason, sizeof out->reason, "%zu From headers", count);

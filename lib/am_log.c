@@ -18,6 +18,9 @@
 #include "am_log.h"
 
 static bool log_to_stderr;   /* set once by am_log_open() before threads start */
+/* offline mode (am_log_open_stderr): no syslog, stderr up to a priority */
+static bool log_no_syslog;
+static int log_stderr_max = LOG_DEBUG;
 
 /* Escape one value; see am_log.h. */
 void am_log_escape(const char *in, char *out, size_t outlen)
@@ -104,8 +107,9 @@ static void kv_dmarc(char *out, size_t outlen, const struct am_dmarc_result *d)
 	if (d->p == AM_DMARC_P_UNSPEC)
 		snprintf(v, sizeof(v), "%s", am_result_name(d->result));
 	else
-		snprintf(v, sizeof(v), "%s(p=%s,dis=%s)", am_result_name(d->result),
-			 am_dmarc_policy_name(d->policy), am_dmarc_policy_name(d->disposition));
+		snprintf(v, sizeof(v), "%s(%s=%s,dis=%s)", am_result_name(d->result),
+			 d->policy_tag[0] ? d->policy_tag : "p", am_dmarc_policy_name(d->policy),
+			 am_dmarc_policy_name(d->disposition));
 	kv(out, outlen, "dmarc", v);
 	kv(out, outlen, "hfrom", d->header_from);
 	if (d->policy_domain[0] && strcmp(d->policy_domain, d->header_from) != 0)
@@ -113,10 +117,10 @@ static void kv_dmarc(char *out, size_t outlen, const struct am_dmarc_result *d)
 	snprintf(v, sizeof(v), "%s%s%s", d->spf_aligned ? "spf" : "",
 		 d->spf_aligned && d->dkim_aligned ? "," : "", d->dkim_aligned ? "dkim" : "");
 	kv(out, outlen, "aligned", v[0] ? v : "none");
-	if (d->override[0]) {
+	if (d->override[0])
 		kv(out, outlen, "override", d->override);
+	if (d->override_reason[0])
 		kv(out, outlen, "override_reason", d->override_reason);
-	}
 	if (d->result != AM_RES_PASS && d->reason[0])
 		kv(out, outlen, "dmarc_reason", d->reason);
 }
@@ -149,6 +153,11 @@ void am_log_format(const struct am_log_entry *e, char *out, size_t outlen)
 	kv_spf(out, outlen, "spf_helo", &r->spf_helo);
 	kv_dkim(out, outlen, &r->dkim);
 	kv_dmarc(out, outlen, &r->dmarc);
+	if (r->bimi.checked) {
+		kv(out, outlen, "bimi", am_bimi_outcome_name(r->bimi.result));
+		if (r->bimi.result != AM_BIMI_PASS && r->bimi.reason[0])
+			kv(out, outlen, "bimi_reason", r->bimi.reason);
+	}
 	if (r->grey.checked) {
 		kv(out, outlen, "greylist", am_grey_outcome_name(r->grey.outcome));
 		if (r->grey.reason[0])
@@ -179,6 +188,14 @@ int am_log_open(const char *ident, const char *facility, bool to_stderr)
 	return -1;
 }
 
+/* Offline mode: nothing to syslog; lines up to max_prio to stderr. */
+void am_log_open_stderr(int max_prio)
+{
+	log_no_syslog = true;
+	log_to_stderr = true;
+	log_stderr_max = max_prio;
+}
+
 /* Log one line to syslog, and to stderr in foreground mode. */
 void am_log(int prio, const char *fmt, ...)
 {
@@ -188,8 +205,9 @@ void am_log(int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	syslog(prio, "%s", line);
-	if (log_to_stderr) {
+	if (!log_no_syslog)
+		syslog(prio, "%s", line);
+	if (log_to_stderr && prio <= log_stderr_max) {
 		char stamp[32];
 		time_t now = time(NULL);
 		struct tm tm;

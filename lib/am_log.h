@@ -36,6 +36,9 @@ void am_log_escape(const char *in, char *out, size_t outlen);
  * ident, syslog facility name ("mail", "local0".."local7"), and whether to
  * copy every line to stderr. Returns -1 for an unknown facility. */
 int am_log_open(const char *ident, const char *facility, bool to_stderr);
+/* Instead, for the offline mode (`authmilter -t`): no syslog at all, and
+ * only lines of priority max_prio or more urgent (LOG_WARNING, ...) on stderr. */
+void am_log_open_stderr(int max_prio);
 
 /* Log one line at priority prio (LOG_INFO, LOG_ERR, ...). */
 void am_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -15,6 +15,7 @@
 
 struct am_runtime;
 struct am_dkim_msg;
+struct am_metrics;
 
 #define AM_MAX_DELETES 64
 #define AM_MAX_FROM 8           /* From headers kept for DMARC (more is an error anyway) */
@@ -48,6 +49,8 @@ struct am_msg {
 	bool body_wanted;            /* some check reads the body */
 	char *from[AM_MAX_FROM];     /* raw From header values, for DMARC */
 	unsigned nfrom;
+	char bimi_selector[256];     /* BIMI: the first BIMI-Selector value ("" if too long) */
+	unsigned nbimi_selectors;    /* BIMI: how many BIMI-Selector headers */
 };
 
 struct am_conn {
@@ -65,6 +68,11 @@ struct am_conn {
 	bool trusted;
 	char trusted_why[48];
 	struct am_msg msg;
+	struct am_metrics *metrics;  /* the process's registry, or NULL (metrics off) */
+	/* tools: the offline mode (milter/offline.c) also gets each decision
+	 * line here; NULL in the daemon */
+	void (*on_decision)(void *arg, const char *line);
+	void *on_decision_arg;
 };
 
 /* Release what the message holds and clear it. */

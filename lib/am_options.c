@@ -222,6 +222,20 @@ const struct am_option am_options[] = {
 	    "Trusted forwarders by SPF-verified MAIL FROM domain: name, or .domain."),
 	OPT("dmarc", "forwarder_dkim_domains", AM_OPT_WORDS, dmarc_forwarder_dkim_domains, "", 0, 0,
 	    NULL, "Mailing lists by the d= of a passing DKIM signature: name, or .domain."),
+	/* [bimi] (BIMI capability: lib/am_bimi*.c) */
+	OPT("bimi", "enable", AM_OPT_BOOL, bimi_enable, "yes", 0, 0, NULL,
+	    "Look up the BIMI record of mail that passes DMARC under a policy at enforcement, and add "
+	    "a BIMI-Location header when it is valid. Incoming BIMI-Location and BIMI-Indicator "
+	    "headers are removed whatever this says."),
+	OPT("bimi", "require_evidence", AM_OPT_BOOL, bimi_require_evidence, "no", 0, 0, NULL,
+	    "Add BIMI-Location only when the record names authority evidence (an a= URI, e.g. a "
+	    "VMC); without it bimi=skipped. The evidence is not fetched (policy.authority=none)."),
+	/* [metrics] (admin capability: lib/am_metrics.c, milter/metrics_http.c) */
+	OPT("metrics", "listen", AM_OPT_STRING, metrics_listen, "", 0, 0, NULL,
+	    "ADDRESS:PORT (or [IPV6]:PORT) where counters and latency histograms are served in the "
+	    "Prometheus text format (GET /metrics); empty turns the endpoint off. Read at start "
+	    "only: a change takes a restart. There is no authentication: keep it on loopback or "
+	    "an internal network."),
 	/* [thresholds] */
 	OPT("thresholds", "quarantine", AM_OPT_INT, threshold_quarantine, "10", 0, 10000, NULL,
 	    "Total score at or above which a message is quarantined; 0 turns it off."),

@@ -143,6 +143,36 @@ struct am_grey_result {
 	char reason[160];              /* for the log: "network 10.0.0.0/8", store error */
 };
 
+/* --- BIMI (lib/am_bimi.c) ---------------------------------------------- */
+
+/* The bimi= result keywords of the BIMI draft. */
+enum am_bimi_outcome {
+	AM_BIMI_NONE = 0,      /* no BIMI record */
+	AM_BIMI_PASS,          /* a valid record: BIMI-Location is added */
+	AM_BIMI_FAIL,          /* an invalid record, or several */
+	AM_BIMI_TEMPERROR,     /* DNS trouble */
+	AM_BIMI_DECLINED,      /* a declination record (empty l= and a=) */
+	AM_BIMI_SKIPPED,       /* not eligible: DMARC, its policy, or local policy */
+};
+
+/* "none", "pass", "fail", "temperror", "declined", "skipped". */
+const char *am_bimi_outcome_name(enum am_bimi_outcome o);
+
+#define AM_BIMI_URI_MAX 513      /* longest l= / a= URI we carry, plus NUL */
+#define AM_BIMI_SELECTOR_MAX 64
+
+struct am_bimi_result {
+	bool checked;
+	enum am_bimi_outcome result;
+	char domain[AM_DOMAIN_MAX];       /* where the record was found (header.d) */
+	char selector[AM_BIMI_SELECTOR_MAX]; /* header.selector */
+	bool selector_signed;             /* from a BIMI-Selector under aligned DKIM */
+	char location[AM_BIMI_URI_MAX];   /* l= */
+	char authority[AM_BIMI_URI_MAX];  /* a= ("" when absent, empty or "self") */
+	unsigned dns_queries;
+	char reason[128];                 /* why, for the log and the AR comment */
+};
+
 /* Everything the policy, AR writer and log see about one message. */
 struct am_results {
 	bool trusted;                  /* trusted network or authenticated */
@@ -154,6 +184,7 @@ struct am_results {
 	struct am_dkim_result dkim;
 	struct am_dmarc_result dmarc;   /* DMARC capability */
 	struct am_grey_result grey;     /* greylisting capability */
+	struct am_bimi_result bimi;     /* BIMI capability */
 };
 
 #endif

@@ -10,6 +10,7 @@
 #include "am_dkim.h"
 #include "am_dmarc.h"
 #include "am_grey.h"
+#include "am_metrics.h"
 #include "am_runtime.h"
 #include "am_spf.h"
 
@@ -65,6 +66,11 @@ struct am_runtime *am_runtime_new(struct am_config *cfg, struct am_store_registr
 
 int am_runtime_check_config(const struct am_config *cfg, char *err, size_t errlen)
 {
+	struct sockaddr_storage metrics_sa;
+	socklen_t metrics_salen;
+
+	if (am_metrics_parse_listen(cfg->metrics_listen, &metrics_sa, &metrics_salen, err, errlen) != 0)
+		return -1;
 	return cfg->grey_enable ? am_grey_config_check(cfg, err, errlen) : 0;
 }
 
@@ -92,6 +98,7 @@ void am_runtime_slot_init(struct am_runtime_slot *slot, struct am_runtime *first
 {
 	pthread_mutex_init(&slot->mu, NULL);
 	slot->current = first;
+	slot->metrics = NULL;
 }
 
 struct am_runtime *am_runtime_slot_get(struct am_runtime_slot *slot)

@@ -20,6 +20,7 @@ struct am_dkim;
 struct am_dmarc_ctx;
 struct am_grey;
 struct am_store_registry;
+struct am_metrics;
 
 struct am_runtime {
 	atomic_int refs;
@@ -51,6 +52,7 @@ void am_runtime_unref(struct am_runtime *rt);
 struct am_runtime_slot {
 	pthread_mutex_t mu;
 	struct am_runtime *current;
+	struct am_metrics *metrics;  /* process-wide, outlives generations; NULL: off */
 };
 
 void am_runtime_slot_init(struct am_runtime_slot *slot, struct am_runtime *first);

@@ -3,8 +3,8 @@
  * of things: trust first (network at connect, SASL at MAIL), SPF at MAIL
  * (HELO identity once per HELO), a verdict per recipient, header hygiene
  * and DKIM while headers and body stream, and at end of message the
- * DKIM verdicts, the verdict, our
- * Authentication-Results header and the decision log line.
+ * DKIM verdicts, DMARC, BIMI, the verdict, our
+ * Authentication-Results (and BIMI-Location) header and the decision log line.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@
 #include "am_grey.h"
 #include "am_header.h"
 #include "am_log.h"
+#include "am_metrics.h"
 #include "am_runtime.h"
 #include "am_session.h"
 #include "am_spf.h"
@@ -38,6 +39,7 @@ void am_session_close(struct am_conn *c)
 {
 	if (c == NULL)
 		return;
+	am_metrics_dns(c->metrics, &c->msg.budget);
 	am_msg_reset(&c->msg);
 	am_runtime_unref(c->rt);
 	free(c);
@@ -54,6 +56,7 @@ void am_session_connect(struct am_conn *c, const char *hostname, const char *ip,
 {
 	const struct am_cidr *net;
 
+	am_metrics_connection(c->metrics);
 	am_header_sanitize(hostname ? hostname : "", c->client_host, sizeof(c->client_host));
 	c->ptr_verified = is_host_name(c->client_host);
 	am_header_sanitize(c->ptr_verified ? c->client_host : client_ptr ? client_ptr : "",
@@ -137,7 +140,9 @@ static void start_dkim(struct am_conn *c, struct am_msg *m)
 void am_session_mail(struct am_conn *c, struct am_runtime *rt, const char *from, const char *auth_user)
 {
 	struct am_msg *m = &c->msg;
+	int64_t t0 = am_metrics_clock(c->metrics);
 
+	am_metrics_dns(c->metrics, &m->budget);
 	am_msg_reset(m);
 	m->active = true;
 	m->rt = rt;
@@ -150,10 +155,11 @@ void am_session_mail(struct am_conn *c, struct am_runtime *rt, const char *from,
 		m->results.trusted = true;
 		snprintf(m->results.trusted_why, sizeof(m->results.trusted_why), "auth %s", auth_user);
 	}
-	if (m->results.trusted)
-		return;
-	run_spf(c, m);
-	start_dkim(c, m);
+	if (!m->results.trusted) {
+		run_spf(c, m);
+		start_dkim(c, m);
+	}
+	am_metrics_mail(c->metrics, &m->results, t0);
 }
 
 void am_session_queue_id(struct am_conn *c, const char *queue_id)
@@ -176,6 +182,8 @@ static void log_decision(struct am_conn *c, const char *stage, const char *rcpt,
 	};
 	am_log_format(&e, line, sizeof(line));
 	am_log(LOG_INFO, "%s", line);
+	if (c->on_decision != NULL)   /* tools: the offline mode prints it */
+		c->on_decision(c->on_decision_arg, line);
 }
 
 /* What greylisting knows of the client. */
@@ -207,6 +215,7 @@ void am_session_rcpt(struct am_conn *c, const char *rcpt, struct am_verdict *v)
 {
 	struct am_msg *m = &c->msg;
 	struct am_grey_client gc = grey_client(c);
+	int64_t t0 = am_metrics_clock(c->metrics);
 
 	m->rcpt_count++;
 	bare_address(rcpt ? rcpt : "", m->last_rcpt, sizeof(m->last_rcpt));
@@ -214,6 +223,7 @@ void am_session_rcpt(struct am_conn *c, const char *rcpt, struct am_verdict *v)
 	if (m->rt->grey != NULL && c->client_ip[0] && !m->results.trusted)
 		am_grey_rcpt(m->rt->grey, &gc, m->mail_from, m->last_rcpt, &m->results, &m->results.grey);
 	am_policy_decide(AM_STAGE_RCPT, &m->results, m->rt->cfg, v);
+	am_metrics_rcpt(c->metrics, &m->results.grey, v, t0);
 	if (v->action != AM_ACT_NONE || v->would != AM_ACT_NONE)
 		log_decision(c, "rcpt", m->last_rcpt, v);
 	if (v->action == AM_ACT_TEMPFAIL || v->action == AM_ACT_REJECT)
@@ -231,6 +241,8 @@ static const struct {
 } tracked[AM_TRACKED_HEADERS] = {
 	{"Authentication-Results", true},
 	{AM_MARKER_HEADER, false},
+	{"BIMI-Location", false},    /* BIMI: only the receiver may write them */
+	{"BIMI-Indicator", false},
 };
 
 /* Remember a forged copy of a header only we may write, for deletion. */
@@ -262,6 +274,9 @@ void am_session_header(struct am_conn *c, const char *name, const char *value)
 	if (am_header_name_is(name, "From") && m->nfrom++ < AM_MAX_FROM &&
 	    (m->from[m->nfrom - 1] = strdup(value)) == NULL)
 		internal_error(m, "out of memory");
+	if (am_header_name_is(name, "BIMI-Selector") && m->nbimi_selectors++ == 0 &&
+	    strlen(value) < sizeof(m->bimi_selector))
+		memcpy(m->bimi_selector, value, strlen(value) + 1);
 	track_forgery(m, name, value);
 }
 
@@ -302,6 +317,19 @@ static void run_dmarc(struct am_conn *c, struct am_msg *m)
 	am_dmarc_check(m->rt->dmarc, m->rt->dns, &m->budget, &in, &m->results.dmarc);
 }
 
+/* BIMI after DMARC: the sender's indicator record, when it has earned one. */
+static void run_bimi(struct am_msg *m)
+{
+	struct am_bimi_input in = {
+		.dmarc = &m->results.dmarc, .dkim = &m->results.dkim,
+		.selector_header = m->nbimi_selectors ? m->bimi_selector : NULL,
+		.selector_headers = m->nbimi_selectors,
+		.require_evidence = m->rt->cfg->bimi_require_evidence,
+	};
+
+	am_bimi_check(m->rt->dmarc, m->rt->dns, &m->budget, &in, &m->results.bimi);
+}
+
 /* Greylisting at end of data (stage = eom, or the null sender); else the
  * message's merged RCPT-stage result, for the log. */
 static void run_grey_eom(struct am_conn *c, struct am_msg *m)
@@ -312,6 +340,7 @@ static void run_grey_eom(struct am_conn *c, struct am_msg *m)
 	if (m->rt->grey != NULL && c->client_ip[0] && !m->results.trusted)
 		am_grey_eom(m->rt->grey, &gc, m->mail_from, (const char *const *)m->rcpts, m->nrcpts,
 			    &m->results, &eom);
+	am_metrics_grey(c->metrics, &eom);
 	m->results.grey = eom.checked ? eom : m->grey_rcpts;
 	if (!eom.checked)
 		m->results.grey.tempfail = false; /* answered at RCPT already */
@@ -321,6 +350,7 @@ static void run_grey_eom(struct am_conn *c, struct am_msg *m)
 void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 {
 	struct am_msg *m = &c->msg;
+	int64_t t0 = am_metrics_clock(c->metrics);
 
 	memset(e, 0, sizeof(*e));
 	/* We could not track every forged header: never pass one on. */
@@ -333,12 +363,20 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 	}
 	if (m->rt->dmarc != NULL && !m->results.trusted)
 		run_dmarc(c, m);
+	/* BIMI stands on DMARC: with DMARC off there is nothing to report. */
+	if (m->rt->cfg->bimi_enable && m->rt->dmarc != NULL && !m->results.trusted)
+		run_bimi(m);
 	run_grey_eom(c, m);
 	am_policy_decide(AM_STAGE_EOM, &m->results, m->rt->cfg, v);
+	am_metrics_eom(c->metrics, &m->results, v, t0);
+	am_metrics_dns(c->metrics, &m->budget);
 	if (v->mark[0] != '\0') {
 		e->add_marker = true;
 		snprintf(e->marker, sizeof(e->marker), "%s", v->mark);
 	}
+	if (m->results.bimi.result == AM_BIMI_PASS)
+		e->add_bimi_location = am_bimi_location_header(&m->results.bimi, e->bimi_location,
+								sizeof(e->bimi_location)) == 0;
 	for (unsigned i = 0; i < m->ndeletes; i++)   /* highest index first */
 		e->deletes[e->ndeletes++] = m->deletes[m->ndeletes - 1 - i];
 	if (!m->results.trusted)
@@ -349,5 +387,6 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 
 void am_session_abort(struct am_conn *c)
 {
+	am_metrics_dns(c->metrics, &c->msg.budget);
 	am_msg_reset(&c->msg);
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "am_authres.h"
+#include "am_bimi.h"
 #include "am_msg.h"
 #include "am_policy.h"
 
@@ -28,6 +29,8 @@ struct am_edits {
 	char authres[AM_AUTHRES_MAX];    /* value of our Authentication-Results */
 	bool add_marker;
 	char marker[256];                /* value of AM_MARKER_HEADER */
+	bool add_bimi_location;          /* BIMI pass: our BIMI-Location header */
+	char bimi_location[AM_BIMI_LOCATION_MAX];
 };
 
 /* A new connection under generation rt (the session takes the reference). */

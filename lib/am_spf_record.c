@@ -193,10 +193,12 @@ static bool ip6_network_ok(const char *s, size_t n)
 	char buf[64];
 	unsigned char addr[16];
 
-	if (n == 0 || n >= sizeof(buf) || strspn(s, "0123456789abcdefABCDEF:.") < n)
+	if (n == 0 || n >= sizeof(buf))
 		return false;
-	memcpy(buf, s, n);
+	memcpy(buf, s, n); /* s is not terminated: scan the copy, not past n */
 	buf[n] = '\0';
+	if (strspn(buf, "0123456789abcdefABCDEF:.") < n)
+		return false;
 	return inet_pton(AF_INET6, buf, addr) == 1;
 }
 

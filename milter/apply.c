@@ -2,7 +2,8 @@
  * apply.c - the one place a verdict becomes smfi_* calls: SMTP replies
  * (wire text loses CR/LF and has '%' doubled, as smfi_setreply needs),
  * forged-header deletion by index (highest first, so earlier indexes stay
- * valid), our header inserted near the top, and quarantine.
+ * valid), our headers (AR, BIMI-Location) inserted near the top, and
+ * quarantine.
  */
 #include <stdio.h>
 #include <string.h>
@@ -65,6 +66,11 @@ sfsistat am_apply_eom(SMFICTX *ctx, const struct am_verdict *v, const struct am_
 			       e->deletes[i].name, e->deletes[i].index);
 			return SMFIS_TEMPFAIL;
 		}
+	}
+	if (e->add_bimi_location) {   /* BIMI: below our AR, which goes in next at index 1 */
+		snprintf(value, sizeof(value), "%s%s", leadspc ? " " : "", e->bimi_location);
+		if (smfi_insheader(ctx, 1, "BIMI-Location", value) != MI_SUCCESS)
+			am_log(LOG_ERR, "cannot add the BIMI-Location header");
 	}
 	if (e->add_authres) {
 		snprintf(value, sizeof(value), "%s%s", leadspc ? " " : "", e->authres);

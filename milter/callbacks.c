@@ -98,6 +98,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		am_log(LOG_ERR, "%s: cannot set up the connection; tempfailing", id);
 		return SMFIS_TEMPFAIL;
 	}
+	p->conn->metrics = runtime_slot->metrics;
 	am_session_connect(p->conn, hostname, address_text(hostaddr, ip, sizeof(ip)),
 			   smfi_getsymval(ctx, "{client_ptr}"));
 	return SMFIS_CONTINUE;

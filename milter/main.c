@@ -4,11 +4,13 @@
  * shutdown. The only file that calls exit().
  *
  * Exit status: 0 success (or -n: config valid), 1 configuration or
- * start-up error, 64 bad command line.
+ * start-up error, 64 bad command line. The offline mode (-t, offline.c)
+ * exits with the action: 0 accept, 2 quarantine, 3 tempfail, 4 reject.
  */
 #include <libmilter/mfapi.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +21,8 @@
 #include "callbacks.h"
 #include "config.h"
 #include "daemon.h"
+#include "offline.h"
+#include "metrics_http.h"
 
 #define EXIT_USAGE 64
 
@@ -27,6 +31,7 @@ struct options {
 	const char *socket;
 	bool foreground;
 	bool check_only;
+	struct am_offline_args offline;  /* -t and its long options */
 };
 
 static void usage(FILE *out)
@@ -44,6 +49,7 @@ static void usage(FILE *out)
 		"SIGUSR1 reloads the configuration; SIGTERM (and, through libmilter, SIGHUP\n"
 		"and SIGINT) stops the daemon.\n",
 		AM_DEFAULT_CONFIG);
+	am_offline_usage(out);
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
@@ -51,7 +57,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	o->config = AM_DEFAULT_CONFIG;
-	while ((c = getopt(argc, argv, "c:fnp:Vh")) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fnp:t:Vh", am_offline_options(), NULL)) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 'f': o->foreground = true; break;
@@ -59,11 +65,27 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'p': o->socket = optarg; break;
 		case 'V': printf("authmilter %s\n", PACKAGE_VERSION); exit(0);
 		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); exit(EXIT_USAGE);
+		default:
+			if (!am_offline_option(&o->offline, c, optarg)) {
+				usage(stderr);
+				exit(EXIT_USAGE);
+			}
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
+		exit(EXIT_USAGE);
+	}
+}
+
+/* The offline mode's arguments are complete, or usage and exit 64. */
+static void check_offline(const struct options *o)
+{
+	char err[256];
+
+	if (o->offline.used && am_offline_check_args(&o->offline, err, sizeof(err)) != 0) {
+		fprintf(stderr, "authmilter: %s\n", err);
+		am_offline_usage(stderr);
 		exit(EXIT_USAGE);
 	}
 }
@@ -111,6 +133,22 @@ static void open_socket(const struct am_config *cfg, uid_t uid, gid_t gid)
 		die(err);
 }
 
+/* The [metrics] endpoint, when configured; its registry goes into the slot
+ * (after am_runtime_slot_init), from where each connection takes it. */
+static struct am_metrics_http *start_metrics(const struct am_config *cfg, struct am_runtime_slot *slot)
+{
+	char err[512];
+	struct am_metrics_http *srv;
+
+	if (cfg->metrics_listen == NULL || cfg->metrics_listen[0] == '\0')
+		return NULL;
+	if ((slot->metrics = am_metrics_new(err, sizeof(err))) == NULL ||
+	    (srv = am_metrics_http_start(cfg->metrics_listen, slot->metrics, err, sizeof(err))) == NULL)
+		die(err);
+	am_log(LOG_INFO, "metrics on http://%s/metrics", cfg->metrics_listen);
+	return srv;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {0};
@@ -118,12 +156,14 @@ int main(int argc, char **argv)
 	struct am_store_registry *stores;
 	struct am_config *cfg;
 	struct am_runtime *rt;
+	struct am_metrics_http *metrics_srv;
 	char err[512];
 	uid_t uid;
 	gid_t gid;
 	int rc;
 
 	parse_options(argc, argv, &o);
+	check_offline(&o);
 	if ((cfg = load_config(&o, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "authmilter: %s\n", err);
 		return 1;
@@ -133,6 +173,8 @@ int main(int argc, char **argv)
 		am_config_free(cfg);
 		return 0;
 	}
+	if (o.offline.used)
+		return am_offline_run(cfg, &o.offline, stdout);
 	if (am_log_open("authmilter", cfg->log_facility, o.foreground) != 0)
 		die("[log] facility: unknown syslog facility");
 	if (am_daemon_user(cfg->user, &uid, &gid, err, sizeof(err)) != 0)
@@ -149,6 +191,7 @@ int main(int argc, char **argv)
 	if ((rt = am_runtime_new(cfg, stores, 1, err, sizeof(err))) == NULL)
 		die(err);
 	am_runtime_slot_init(&slot, rt);
+	metrics_srv = start_metrics(rt->cfg, &slot);
 	if (am_daemon_start_reloader(&slot, stores, o.config, o.socket, err, sizeof(err)) != 0)
 		die(err);
 	am_log(LOG_INFO, "started on %s (config %s, generation 1)", rt->cfg->socket, o.config);
@@ -156,7 +199,9 @@ int main(int argc, char **argv)
 	rc = smfi_main();
 	am_log(LOG_INFO, "stopping");
 	am_daemon_stop_reloader();
+	am_metrics_http_stop(metrics_srv);
 	am_runtime_slot_clear(&slot);
+	am_metrics_free(slot.metrics);
 	am_store_registry_free(stores);
 	return rc == MI_SUCCESS ? 0 : 1;
 }

@@ -171,5 +171,6 @@ fi
 rm -f "$T/big.eml"
 daemon_alive
 ok $? "daemon still running"
+daemon_stop_clean
 
 done_testing

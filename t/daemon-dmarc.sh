@@ -1,8 +1,8 @@
 #!/bin/bash
 # t/daemon-dmarc.sh - DMARC through the real daemon over its milter socket,
 # every record on a real unbound, SPF decided by the zones' SPF records and
-# DKIM by signatures Mail::DKIM makes at test time. Two daemons, one per
-# discovery mode:
+# DKIM by signatures Mail::DKIM makes at test time. One daemon, in each
+# discovery mode in turn (the second reached by a reload):
 #  - psl (RFC 7489): aligned SPF only, aligned DKIM only, both, neither;
 #    relaxed vs strict (adkim/aspf, each on its own); a subdomain under sp=;
 #    a non-existent subdomain under np=; pct=0 and pct=100; no record; a
@@ -33,13 +33,13 @@ ESP=198.51.100.20    # a mail service provider: SPF of esp.example and its kin
 BAD=198.51.100.99    # nobody's: every SPF record here fails it
 FWD=198.51.100.200   # a trusted forwarder network in the psl config
 SIGNERS="align.example esp.example mail.relaxed.example strict.example mail.strict.example
-	mail.mixed.example other.psd.example company.psd.example"
+	mail.mixed.example mail.aspf.example other.psd.example company.psd.example"
 
 # ---- DNS ----------------------------------------------------------------
 spf_auth='v=spf1 ip4:192.0.2.0/24 -all'
 {
 	for d in align.example bounces.relaxed.example strict.example bounces.strict.example \
-		bounces.mixed.example norec.example pnone.example pct0.example pct100.example \
+		bounces.mixed.example bounces.aspf.example norec.example pnone.example pct0.example pct100.example \
 		badrec.example badrua.example slow.example mail.org2.example testing.example; do
 		zone_txt "$d" "$spf_auth"
 	done
@@ -51,6 +51,7 @@ _dmarc.align.example. 300 IN TXT "v=DMARC1; p=reject"
 _dmarc.relaxed.example. 300 IN TXT "v=DMARC1; p=reject"
 _dmarc.strict.example. 300 IN TXT "v=DMARC1; p=reject; adkim=s; aspf=s"
 _dmarc.mixed.example. 300 IN TXT "v=DMARC1; p=reject; adkim=s"
+_dmarc.aspf.example. 300 IN TXT "v=DMARC1; p=reject; aspf=s"
 _dmarc.parent.example. 300 IN TXT "v=DMARC1; p=reject; sp=quarantine"
 sub.parent.example. 300 IN A 192.0.2.80
 _dmarc.npd.example. 300 IN TXT "v=DMARC1; p=none; sp=quarantine; np=reject"
@@ -117,9 +118,9 @@ check_action() {
 # run_cases enforce|dryrun: drive every case; check action and log line,
 # or (dry run) the AR entry and what would have been done.
 run_cases() {
-	local c name ip mf from signer action log ar would
+	local c name ip mf action log ar would
 	for c in "${CASES[@]}"; do
-		IFS='|' read -r name ip mf from signer action log ar <<<"$c"
+		IFS='|' read -r name ip mf _ _ action log ar <<<"$c"
 		send "$name-$1" -i "$ip" -H mx.client.example -f "$mf" -r r@rcpt.example "$T/$name.eml"
 		if [ "$1" = enforce ]; then
 			check_action "$name" "$action"
@@ -146,7 +147,7 @@ reload_to() {
 # =============================================================================
 daemon_config "$T/psl.ini" dmarc.discovery=psl dmarc.psl_file="$PSL" \
 	dmarc.forwarder_networks=198.51.100.128/25
-daemon_start "$T/psl.ini" || bail_out "daemon (psl) did not start"
+daemon_start "$T/psl.ini" || bail_out "daemon did not start"
 pid=$AM_DAEMON_PID
 
 # alignment: SPF only, DKIM only, both, neither (p=reject)
@@ -175,19 +176,22 @@ case_ strict-exact $GOOD b@strict.example strict.example strict.example accept \
 case_ adkim-s-only $GOOD b@bounces.mixed.example mixed.example mail.mixed.example accept \
 	'dmarc="pass(p=reject,dis=none)" hfrom=mixed.example aligned=spf' \
 	'dmarc=pass (p=reject dis=none) header.from=mixed.example polrec.p=reject'
+case_ aspf-s-only $GOOD b@bounces.aspf.example aspf.example mail.aspf.example accept \
+	'dmarc="pass(p=reject,dis=none)" hfrom=aspf.example aligned=dkim' \
+	'dmarc=pass (p=reject dis=none) header.from=aspf.example polrec.p=reject'
 # sp= for an existing subdomain, p= for the domain itself
 case_ sp-sub $BAD x@sub.parent.example sub.parent.example "" quarantine:parent.example \
-	'dmarc="fail(p=quarantine,dis=quarantine)" hfrom=sub.parent.example polrec=parent.example aligned=none' \
+	'dmarc="fail(sp=quarantine,dis=quarantine)" hfrom=sub.parent.example polrec=parent.example aligned=none' \
 	'dmarc=fail (p=reject sp=quarantine dis=quarantine) header.from=sub.parent.example polrec.p=reject polrec.domain=parent.example'
 case_ sp-parent $BAD x@parent.example parent.example "" reject:parent.example \
 	'dmarc="fail(p=reject,dis=reject)" hfrom=parent.example aligned=none' \
 	'dmarc=fail (p=reject sp=quarantine dis=reject) header.from=parent.example polrec.p=reject'
 # np= for a subdomain that does not exist, sp= for one that does
 case_ np-ghost $BAD x@ghost.npd.example ghost.npd.example "" reject:npd.example \
-	'dmarc="fail(p=reject,dis=reject)" hfrom=ghost.npd.example polrec=npd.example aligned=none' \
+	'dmarc="fail(np=reject,dis=reject)" hfrom=ghost.npd.example polrec=npd.example aligned=none' \
 	'dmarc=fail (p=none sp=quarantine dis=reject) header.from=ghost.npd.example polrec.p=none polrec.domain=npd.example'
 case_ np-exists $BAD x@exists.npd.example exists.npd.example "" quarantine:npd.example \
-	'dmarc="fail(p=quarantine,dis=quarantine)" hfrom=exists.npd.example polrec=npd.example aligned=none' \
+	'dmarc="fail(sp=quarantine,dis=quarantine)" hfrom=exists.npd.example polrec=npd.example aligned=none' \
 	'dmarc=fail (p=none sp=quarantine dis=quarantine) header.from=exists.npd.example polrec.p=none polrec.domain=npd.example'
 # pct=0: never sampled, one step milder; pct=100: always applied
 case_ pct0 $BAD x@pct0.example pct0.example "" quarantine:pct0.example \
@@ -263,26 +267,24 @@ daemon_config "$T/psl.ini" dmarc.discovery=psl dmarc.psl_file="$PSL" \
 	dmarc.forwarder_networks=198.51.100.128/25 policy.dry_run=yes
 reload_to 4
 run_cases dryrun
-daemon_stop
-ok $? "daemon (psl) stopped cleanly"
 
 # =============================================================================
-# RFC 9989 discovery (treewalk)
+# RFC 9989 discovery (treewalk), switched to by a reload
 # =============================================================================
 CASES=()
-daemon_config "$T/walk.ini" dmarc.discovery=treewalk dmarc.temperror_action=tempfail
-daemon_start "$T/walk.ini" || bail_out "daemon (treewalk) did not start"
+daemon_config "$T/psl.ini" dmarc.discovery=treewalk dmarc.temperror_action=tempfail
+reload_to 5
 
 # two labels up: sp= applies; SPF from a sibling aligns through the walk
 case_ walk2-fail $BAD x@b.c.org2.example b.c.org2.example "" quarantine:org2.example \
-	'dmarc="fail(p=quarantine,dis=quarantine)" hfrom=b.c.org2.example polrec=org2.example aligned=none' \
+	'dmarc="fail(sp=quarantine,dis=quarantine)" hfrom=b.c.org2.example polrec=org2.example aligned=none' \
 	'dmarc=fail (p=reject sp=quarantine dis=quarantine) header.from=b.c.org2.example polrec.p=reject polrec.domain=org2.example'
 case_ walk2-pass $GOOD x@mail.org2.example b.c.org2.example "" accept \
 	'dmarc="pass(p=reject,dis=none)" hfrom=b.c.org2.example polrec=org2.example aligned=spf' \
 	'dmarc=pass (p=reject sp=quarantine dis=none) header.from=b.c.org2.example polrec.p=reject polrec.domain=org2.example'
 # four labels up, from a subdomain that does not exist: np=
 case_ walk4 $BAD x@a.b.c.d.org4.example a.b.c.d.org4.example "" reject:org4.example \
-	'dmarc="fail(p=reject,dis=reject)" hfrom=a.b.c.d.org4.example polrec=org4.example aligned=none' \
+	'dmarc="fail(np=reject,dis=reject)" hfrom=a.b.c.d.org4.example polrec=org4.example aligned=none' \
 	'dmarc=fail (p=quarantine sp=quarantine dis=reject) header.from=a.b.c.d.org4.example polrec.p=quarantine polrec.domain=org4.example'
 # psd=y: the PSD's policy applies, but organisational domains stop below it
 case_ psd-other $GOOD x@other.psd.example company.psd.example other.psd.example reject:psd.example \
@@ -319,10 +321,10 @@ is "$(tr '\n' ' ' <<<"$walkq")" \
 walk4q=$(dns_queries | tail -n +"$((qbefore + 1))" | grep -cE '^_dmarc\.([a-d]\.)*org4\.example\. TXT$')
 is "$walk4q" 5 "walk4: _dmarc queried at 6, 5, 4, 3 and 2 labels"
 
-daemon_config "$T/walk.ini" dmarc.discovery=treewalk dmarc.temperror_action=tempfail policy.dry_run=yes
-reload_to 2
+daemon_config "$T/psl.ini" dmarc.discovery=treewalk dmarc.temperror_action=tempfail policy.dry_run=yes
+reload_to 6
 run_cases dryrun
-daemon_stop
-ok $? "daemon (treewalk) stopped cleanly"
+is "$AM_DAEMON_PID:$(daemon_alive && echo up)" "$pid:up" "one daemon process for both discovery modes"
+daemon_stop_clean
 
 done_testing

@@ -20,17 +20,17 @@ mkdir "$T/lmdb"
 [ "$(id -u)" = 0 ] && chown nobody "$T/lmdb"
 DB="$T/lmdb/grey.lmdb"
 LIFE=3110400 # pass_lifetime default: 36 days
-daemon_config "$T/am.ini" greylist.enable=yes greylist.clients=all greylist.store=lmdb \
-	"greylist.lmdb_path=$DB" greylist.delay=2 greylist.retry_window=60 \
-	greylist.lmdb_purge_interval=1 spf.enable=no dkim.enable=no dmarc.enable=no
+conf=(greylist.enable=yes greylist.store=lmdb "greylist.lmdb_path=$DB" greylist.delay=2
+	greylist.retry_window=60 greylist.lmdb_purge_interval=1 spf.enable=no dkim.enable=no dmarc.enable=no)
+daemon_config "$T/am.ini" "${conf[@]}" greylist.clients=all
 printf 'From: <x@sender.example>\nTo: <bob@rcpt.example>\nSubject: grey\n\nHello.\n' >"$T/m.eml"
 
-# send IP FROM RCPT: one message; OUT = milter-drive's output, NEW = the
-# daemon log lines it caused.
+# send IP FROM RCPT [ARGS]: one message; OUT = milter-drive's output, NEW =
+# the daemon log lines it caused.
 send() {
 	local before
 	before=$(wc -l <"$T/daemon.log")
-	OUT=$(milter_drive -t 30 -i "$1" -H mx.sender.example -f "<$2>" -r "<$3>" "$T/m.eml" 2>&1)
+	OUT=$(milter_drive -t 30 -i "$1" -H mx.sender.example -f "<$2>" -r "<$3>" "${@:4}" "$T/m.eml" 2>&1)
 	NEW=$(tail -n +"$((before + 1))" "$T/daemon.log")
 }
 probe() { "$PROBE" "$T/am.ini" "$@"; }
@@ -107,6 +107,21 @@ is "$(grep -c '^g:expired-running-' <<<"$dump")" 0 "... purged the expired entri
 like "$dump" "^$K1 " "live entries stay"
 K5=$(probe key 192.0.2.50 new@sender.example carol@rcpt.example)
 like "$dump" "^$K5 .* state=1 " "the new pending triplet is in the file"
+# a reload keeps the store (LMDB forbids a second open in one process)
+# and brings the new settings: clients = suspicious (the default)
+daemon_config "$T/am.ini" "${conf[@]}"
+daemon_reload
+daemon_wait_log 'reloaded .*: generation 2'
+ok $? "reloaded (SIGUSR1) with clients = suspicious"
+send 192.0.2.10 alice@sender.example bob@rcpt.example
+like "$NEW" 'greylist=pass greylist_reason="known triplet"' "after the reload: the same store, the triplet still passes"
+send 192.0.2.60 a@sender.example bob@rcpt.example -n mail.sender.example
+like "$OUT" '^rcpt <bob@rcpt\.example>: continue$' "suspicious: a client with a verified host name is not greylisted"
+like "$NEW" 'greylist=skipped greylist_reason="client not suspicious"' "... logged as skipped"
+send 192.0.2.61 a@sender.example bob@rcpt.example
+like "$NEW" 'greylist=new greylist_reason="first attempt \(no reverse DNS\)"' "suspicious: no reverse DNS: greylisted, and why"
+send 192.0.2.62 a@sender.example dave@rcpt.example -n dsl-62.pool.isp.example
+like "$NEW" 'greylist=new greylist_reason="first attempt \(dynamic-looking host name\)"' "suspicious: a dynamic-looking host name: greylisted"
 unlike "$(cat "$T/daemon.log")" 'AddressSanitizer|runtime error|LeakSanitizer|greylist=error' "no sanitizer report, no store error"
 daemon_stop
 is "$?" 0 "daemon stopped cleanly"

@@ -1,144 +1,91 @@
 /*
- * milter_message.c - whole messages for the milter client library: splits a
- * raw RFC 5322 message (CRLF or LF) into header fields and a CRLF body the
- * way Postfix hands them to a milter, and runs the SMTP stages in order with
+ * milter_message.c - whole messages for the milter client library: has a
+ * raw RFC 5322 message (CRLF or LF) split into header fields and a CRLF body
+ * the way Postfix hands them to a milter (lib/am_message.c, shared with the
+ * daemon's offline mode), and runs the SMTP stages in order with
  * Postfix's rules for early decisions (connection-level verdicts at connect
  * and HELO, per-recipient rejects, SMFIC_ABORT after a message ends early).
  * It does not apply the filter's modifications to the message.
  */
 #include "milter_client_int.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Header fields of a parsed message: name and raw value (after the colon,
- * continuation lines joined with LF). */
-struct parsed {
-	char **name, **raw;
-	size_t n;
-	char *body; /* CRLF-normalised */
-	size_t blen;
+#include "am_message.h"
+
+/* State of one message's content while lib/am_message.c splits it: the
+ * events go out as the fields arrive; body bytes are regrouped into packets
+ * of MC_BODY_CHUNK, as Postfix sends them. */
+struct content {
+	struct mc_conn *c;
+	char *err;
+	size_t errlen;
+	int io_error;         /* an event failed: the conversation is broken */
+	int ended;            /* a final reply came at stage st */
+	enum mc_stage st;
+	struct mc_reply r;
+	char *pend;           /* body bytes not yet sent */
+	size_t plen;
+	int skipped;          /* the filter answered SMFIR_SKIP to the body */
 };
 
-static void parsed_free(struct parsed *p)
+/* Note the reply to an event; non-zero when the message ends here. */
+static int note(struct content *k, int rc, enum mc_stage st)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		free(p->name[i]);
-		free(p->raw[i]);
-	}
-	free(p->name);
-	free(p->raw);
-	free(p->body);
-	memset(p, 0, sizeof(*p));
-}
-
-/* Length of a header field name at s (before optional WSP and ':'), or 0. */
-static size_t field_name_len(const char *s, size_t l)
-{
-	size_t i = 0, k;
-	while (i < l && s[i] > 32 && s[i] < 127 && s[i] != ':')
-		i++;
-	k = i;
-	while (k < l && (s[k] == ' ' || s[k] == '\t'))
-		k++;
-	return (i > 0 && k < l && s[k] == ':') ? i : 0;
-}
-
-/* Append a header field (name, raw value) to p. */
-static int add_field(struct parsed *p, const char *line, size_t l, size_t nl)
-{
-	if (p->n >= MC_MAX_HEADERS)
-		return -1;
-	char **nn = realloc(p->name, (p->n + 1) * sizeof(char *));
-	if (nn)
-		p->name = nn;
-	char **nr = realloc(p->raw, (p->n + 1) * sizeof(char *));
-	if (nr)
-		p->raw = nr;
-	if (!nn || !nr)
-		return -1;
-	const char *colon = memchr(line, ':', l);
-	p->name[p->n] = strndup(line, nl);
-	p->raw[p->n] = strndup(colon + 1, l - (size_t)(colon + 1 - line));
-	if (!p->name[p->n] || !p->raw[p->n]) {
-		free(p->name[p->n]);
-		free(p->raw[p->n]);
+	if (rc < 0) {
+		k->io_error = 1;
 		return -1;
 	}
-	p->n++;
-	return 0;
-}
-
-/* Append a continuation line ("\n" + line) to the last field. */
-static int add_continuation(struct parsed *p, const char *line, size_t l)
-{
-	char *old = p->raw[p->n - 1];
-	size_t ol = strlen(old);
-	char *nv = realloc(old, ol + l + 2);
-	if (!nv)
-		return -1;
-	nv[ol] = '\n';
-	memcpy(nv + ol + 1, line, l);
-	nv[ol + 1 + l] = 0;
-	p->raw[p->n - 1] = nv;
-	return 0;
-}
-
-/* Copy the body from msg[off..len) with every line ending in CRLF. */
-static int take_body(struct parsed *p, const char *msg, size_t off, size_t len)
-{
-	p->body = malloc((len - off) * 2 + 3);
-	if (!p->body)
-		return -1;
-	while (off < len) {
-		const char *nlp = memchr(msg + off, '\n', len - off);
-		size_t l = nlp ? (size_t)(nlp - (msg + off)) : len - off;
-		size_t cl = (l > 0 && msg[off + l - 1] == '\r') ? l - 1 : l;
-		memcpy(p->body + p->blen, msg + off, cl);
-		p->blen += cl;
-		memcpy(p->body + p->blen, "\r\n", 2);
-		p->blen += 2;
-		off += l + (nlp ? 1 : 0);
+	if (mc_resp_final(k->r.resp)) {
+		k->ended = 1;
+		k->st = st;
+		return 1;
 	}
 	return 0;
 }
 
-/* Split msg into header fields and body. */
-static int parse_message(const char *msg, size_t len, struct parsed *p, char *err, size_t errlen)
+static int on_header(void *ctx, const char *name, const char *value)
 {
-	size_t off = 0;
-	memset(p, 0, sizeof(*p));
-	while (off < len) {
-		const char *line = msg + off, *nlp = memchr(line, '\n', len - off);
-		size_t l = nlp ? (size_t)(nlp - line) : len - off, adv = l + (nlp ? 1 : 0);
-		if (l > 0 && line[l - 1] == '\r')
-			l--;
-		if (l == 0) { /* the empty line: body follows */
-			off += adv;
-			break;
-		}
-		size_t nl;
-		int rc;
-		if ((line[0] == ' ' || line[0] == '\t') && p->n > 0)
-			rc = add_continuation(p, line, l);
-		else if ((nl = field_name_len(line, l)) > 0)
-			rc = add_field(p, line, l, nl);
-		else
-			break; /* not a header line: the body starts here */
-		if (rc < 0) {
-			mc_errf(err, errlen, "too many or too large header fields");
-			parsed_free(p);
-			return -1;
-		}
-		off += adv;
+	struct content *k = ctx;
+	return note(k, mc_ev_header(k->c, name, value, &k->r, k->err, k->errlen), MC_HEADER);
+}
+
+static bool on_eoh(void *ctx)
+{
+	struct content *k = ctx;
+	return note(k, mc_ev_eoh(k->c, &k->r, k->err, k->errlen), MC_EOH) == 0;
+}
+
+/* Send the pending body bytes as one SMFIC_BODY packet. */
+static int flush_body(struct content *k)
+{
+	int rc = 0;
+	if (k->plen > 0 && !k->skipped) {
+		rc = note(k, mc_ev_body(k->c, k->pend, k->plen, &k->r, k->err, k->errlen), MC_BODY);
+		k->skipped = k->r.resp == MC_SKIP;
 	}
-	if (take_body(p, msg, off, len) < 0) {
-		mc_errf(err, errlen, "out of memory");
-		parsed_free(p);
-		return -1;
+	k->plen = 0;
+	return rc;
+}
+
+static int on_body(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct content *k = ctx;
+	while (len > 0) {
+		size_t n = MC_BODY_CHUNK - k->plen < len ? MC_BODY_CHUNK - k->plen : len;
+		memcpy(k->pend + k->plen, buf, n);
+		k->plen += n;
+		buf += n;
+		len -= n;
+		if (k->plen == MC_BODY_CHUNK && flush_body(k) != 0)
+			return 1;
 	}
 	return 0;
 }
+
+static const struct am_message_ops content_ops = {on_header, on_eoh, on_body};
 
 void mc_result_init(struct mc_result *res)
 {
@@ -181,35 +128,29 @@ static int end_early(struct mc_conn *c, struct mc_result *res, enum mc_stage st,
 int mc_content(struct mc_conn *c, const char *msg, size_t len, struct mc_result *res, char *err,
 	       size_t errlen)
 {
-	struct parsed p;
+	const struct am_message_opts opts = {.max_fields = MC_MAX_HEADERS};
+	struct content k = {.c = c, .err = err, .errlen = errlen};
 	struct mc_reply r;
+	enum am_message_status st;
 	int rc = -1;
-	if (parse_message(msg, len, &p, err, errlen) < 0)
+
+	if ((k.pend = malloc(MC_BODY_CHUNK)) == NULL) {
+		mc_errf(err, errlen, "out of memory");
 		return -1;
+	}
 	if (mc_ev_data(c, &r, err, errlen) < 0)
 		goto out;
 	if (mc_resp_final(r.resp)) {
 		rc = end_early(c, res, MC_DATA, &r, err, errlen);
 		goto out;
 	}
-	for (size_t i = 0; i < p.n; i++) {
-		if (mc_ev_header(c, p.name[i], p.raw[i], &r, err, errlen) < 0)
-			goto out;
-		if (mc_resp_final(r.resp)) {
-			rc = end_early(c, res, MC_HEADER, &r, err, errlen);
-			goto out;
-		}
-	}
-	if (mc_ev_eoh(c, &r, err, errlen) < 0)
+	st = am_message_feed_buf(msg, len, &opts, &content_ops, &k, err, errlen);
+	if (st == AM_MESSAGE_DONE && !k.ended)
+		flush_body(&k);
+	if (st == AM_MESSAGE_ERROR || k.io_error)
 		goto out;
-	if (mc_resp_final(r.resp)) {
-		rc = end_early(c, res, MC_EOH, &r, err, errlen);
-		goto out;
-	}
-	if (p.blen && mc_ev_body(c, p.body, p.blen, &r, err, errlen) < 0)
-		goto out;
-	if (p.blen && mc_resp_final(r.resp)) {
-		rc = end_early(c, res, MC_BODY, &r, err, errlen);
+	if (k.ended) {
+		rc = end_early(c, res, k.st, &k.r, err, errlen);
 		goto out;
 	}
 	if (mc_ev_eom(c, &r, &res->mods, err, errlen) < 0)
@@ -219,7 +160,7 @@ int mc_content(struct mc_conn *c, const char *msg, size_t len, struct mc_result 
 		end_early(c, res, MC_EOM, &r, NULL, 0);
 	rc = 0;
 out:
-	parsed_free(&p);
+	free(k.pend);
 	return rc;
 }
 

@@ -3,6 +3,7 @@
 # DKIM keys, and sending one message through the daemon with its verdict,
 # Authentication-Results header and decision line picked apart. It decides
 # nothing: the tests do. Configs come from t/lib/daemon_config.sh.
+# shellcheck disable=SC2034,SC2154 # sets OUT/RESULT/AR/LOG for the tests; harness.sh sets top_*
 
 . "$top_srcdir/t/lib/daemon_config.sh"
 
@@ -49,4 +50,14 @@ vmhwm() {
 # built_with_asan: the daemon runs under AddressSanitizer (RSS means nothing).
 built_with_asan() {
 	ldd "$top_builddir/milter/authmilter" 2>/dev/null | grep -q libasan
+}
+
+# daemon_stop_clean: stop the daemon; it must exit 0 and its log must hold
+# no sanitizer report (ASan/LSan/UBSan builds print them there and UBSan
+# does not change the exit status).
+daemon_stop_clean() {
+	daemon_stop
+	ok $? "daemon stopped with exit status 0"
+	unlike "$(cat "$T/daemon.log")" 'runtime error:|ERROR: (Address|Leak)Sanitizer|SUMMARY: .*Sanitizer' \
+		"no sanitizer report in the daemon log"
 }

@@ -3,7 +3,9 @@
  * it: header fields one by one (name, and the value's exact bytes after the
  * colon, folding kept as CRLF, no final CRLF), end of headers, then the body
  * in chunks with every line ending made CRLF. Streams: it never holds more
- * than one header field and one chunk. For tests and test drivers only.
+ * than one header field and one chunk. For tests and test drivers only;
+ * the work is done by lib/am_message.c (a line that is not a header field
+ * starts the body; a last body line without a line end gets CRLF).
  */
 #ifndef AM_MSGFEED_H
 #define AM_MSGFEED_H

@@ -1,0 +1,110 @@
+#!/bin/bash
+# t/fault-dns.sh - DNS faults through the real daemon: the DNS server
+# stopped mid-run (its port closed) and a server that never answers. With
+# [spf] and [dmarc] temperror_action = tempfail, every message of several
+# concurrent ones gets 451 within the per-message DNS budget (the answers
+# are timed: no thread waits past it), the daemon keeps running, and it
+# recovers by itself when the server comes back on the same port, and
+# after a reload back from the silent server.
+. "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
+. "$top_srcdir/t/lib/daemon_config.sh"
+harness_init fault-dns
+
+# d1..d20.example: SPF pass for 192.0.2.0/24 and a DMARC reject policy.
+# Each phase uses fresh names, so nothing comes from the daemon's cache.
+for i in $(seq 1 20); do
+	echo "d$i.example. 300 IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\""
+	echo "_dmarc.d$i.example. 300 IN TXT \"v=DMARC1; p=reject\""
+done >"$T/zone"
+dns_start "$T/zone" || bail_out "no DNS server"
+BUDGET=3000
+base=(dkim.enable=no spf.temperror_action=tempfail dmarc.temperror_action=tempfail
+	dns.timeout_ms=1000 dns.message_budget_ms=$BUDGET)
+daemon_config "$T/am.ini" "${base[@]}"
+daemon_start "$T/am.ini" || bail_out "daemon did not start"
+
+# drive N: one message from d$N.example; output in $T/out.N, ms in $T/ms.N.
+drive() {
+	local n=$1 t0
+	printf 'From: <a@d%s.example>\nTo: <b@rcpt.example>\nSubject: dns\n\nbody\n' "$n" >"$T/m.$n.eml"
+	t0=$(date +%s%N)
+	milter_drive -t 30 -i 192.0.2.1 -H "mail.d$n.example" -f "<a@d$n.example>" \
+		-r '<b@rcpt.example>' "$T/m.$n.eml" >"$T/out.$n" 2>&1
+	echo $((($(date +%s%N) - t0) / 1000000)) >"$T/ms.$n"
+}
+
+# burst FIRST LAST: drive those messages concurrently, wait for all.
+burst() {
+	local n pids=()
+	for n in $(seq "$1" "$2"); do
+		drive "$n" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+}
+
+# all_tempfail FIRST LAST XCODE-ERE WHAT: each got 451 in time.
+all_tempfail() {
+	local n bad="" slow="" max=0 ms
+	for n in $(seq "$1" "$2"); do
+		grep -Eq "^result: tempfail 451 $3 " "$T/out.$n" || bad="$bad d$n"
+		ms=$(cat "$T/ms.$n")
+		[ "$ms" -gt "$max" ] && max=$ms
+		# the budget, plus one query timeout that may start just before
+		# it ends, plus slack for a loaded machine
+		[ "$ms" -le $((BUDGET + 1000 + 2000)) ] || slow="$slow d$n:${ms}ms"
+	done
+	is "${bad# }" "" "$4: every message tempfailed ($3)" || sed 's/^/#   /' "$T/out.${bad#* d}" 2>/dev/null | head -5
+	is "${slow# }" "" "$4: every answer within the DNS budget (slowest ${max} ms)"
+}
+
+drive 1
+like "$(cat "$T/out.1")" '^result: accept$' "DNS up: accepted"
+like "$(cat "$T/out.1")" 'dmarc=pass' "DNS up: DMARC pass"
+
+# ---- the server stopped mid-run ----
+dns_stop
+burst 2 6
+all_tempfail 2 6 '4\.7\.(1|24)' "DNS server stopped"
+daemon_wait_log 'action=tempfail reason=(dmarc|spf)-temperror .*from=a@d2\.example'
+ok $? "decision line says temperror"
+daemon_alive
+ok $? "daemon still running"
+
+# ---- the server back on the same port: the same generation recovers ----
+dns_start "$T/zone" || bail_out "DNS server did not restart"
+t0=$(date +%s)
+n=7
+until drive $n && grep -q '^result: accept$' "$T/out.$n" || [ $(($(date +%s) - t0)) -ge 20 ] || [ $n -ge 12 ]; do
+	n=$((n + 1))
+	sleep 1
+done
+like "$(cat "$T/out.$n")" '^result: accept$' "DNS back: accepted again without a restart (after $(($(date +%s) - t0)) s, $((n - 6)) tries)"
+like "$(cat "$T/out.$n")" 'dmarc=pass' "DNS back: DMARC pass"
+
+# ---- a server that never answers (a reload points the daemon at it) ----
+daemon_config "$T/am.ini" "${base[@]}" "dns.nameservers=$AM_SILENT_NAMESERVERS"
+daemon_reload
+daemon_wait_log 'reloaded .*generation 2' 10
+ok $? "reloaded onto the silent server"
+burst 13 16
+all_tempfail 13 16 '4\.7\.(1|24)' "silent server"
+
+daemon_config "$T/am.ini" "${base[@]}" dmarc.enable=no "dns.nameservers=$AM_SILENT_NAMESERVERS"
+daemon_reload
+daemon_wait_log 'reloaded .*generation 3' 10
+drive 17
+all_tempfail 17 17 '4\.7\.24' "silent server, DMARC off: SPF temperror action"
+daemon_wait_log 'action=tempfail reason=spf-temperror .*from=a@d17\.example'
+ok $? "decision line says spf-temperror"
+
+daemon_config "$T/am.ini" "${base[@]}"
+daemon_reload
+daemon_wait_log 'reloaded .*generation 4' 10
+drive 18
+like "$(cat "$T/out.18")" '^result: accept$' "reloaded back onto the real server: accepted"
+daemon_alive
+ok $? "daemon still running"
+daemon_stop
+ok $? "daemon stops cleanly"
+done_testing
