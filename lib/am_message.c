@@ -66,10 +66,10 @@ static int reserve(char **buf, size_t *cap, size_t need, size_t max)
 	size_t ncap = *cap ? *cap : 256;
 	char *grown;
 
-	if (need + 1 <= *cap)
-		return 0;
 	if (need > max)
 		return -1;
+	if (need + 1 <= *cap)
+		return 0;
 	while (ncap < need + 1)
 		ncap *= 2;
 	if ((grown = realloc(*buf, ncap)) == NULL)

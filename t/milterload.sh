@@ -74,6 +74,7 @@ ok $? "-d 0.5: exit 0"
 ok $([ "$(summary messages)" -gt 0 ] && [ "$(wc -l <"$T/ml.out")" = 1 ] && echo 0 || echo 1) \
 	"-d 0.5 -q: some messages, only the summary line ($(summary messages) in $(summary seconds) s)"
 daemon_stop
+ok $? "the daemon stops cleanly after the load (exit 0)"
 
 # ---- a chain: the second filter sees the header the first added ----
 testfilter_start first -e 'ins:0:X-Chain:added by the first filter' || bail_out "test filter"

@@ -109,6 +109,8 @@ sed -E 's/^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9:]{8}) authmilter: /Nov 22 \4 m
 	"$T/daemon.log" >"$T/syslog"
 is "$($REPORT --json "$T/syslog" | /usr/bin/python3 -c 'import json, sys; r = json.load(sys.stdin); print(r["decisions"], r["actions"]["tempfail"], r["greylist"]["pass_rate"])')" \
 	"$LINES 5 1.0" "syslog stamps: same counts"
+daemon_stop
+ok $? "the daemon stops cleanly (exit 0)"
 $REPORT "$T/nonexistent.log" >/dev/null 2>&1
 is "$?" 2 "unreadable file: exit 2"
 done_testing
