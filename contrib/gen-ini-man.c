@@ -253,6 +253,7 @@ static void put_tail(void)
 	printf(".Sh SEE ALSO\n.Xr authmilter 8\n");
 }
 
+/* Options, then the page on standard output. */
 int main(int argc, char **argv)
 {
 	const char *date = "January 1, 2025";

@@ -55,6 +55,7 @@ struct am_metrics *am_metrics_new(char *err, size_t errlen)
 	return mx;
 }
 
+/* Free a registry (NULL is allowed). */
 void am_metrics_free(struct am_metrics *mx)
 {
 	free(mx);
@@ -66,6 +67,7 @@ static void add(atomic_ulong *c, unsigned long n)
 	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
 
+/* Read a counter, relaxed. */
 static unsigned long get(const atomic_ulong *c)
 {
 	return atomic_load_explicit((atomic_ulong *)c, memory_order_relaxed);
@@ -96,6 +98,7 @@ static void observe(struct am_metrics *mx, enum am_metrics_stage st, int64_t sta
 	atomic_fetch_add_explicit(&mx->stage[st].sum_us, (unsigned long long)us, memory_order_relaxed);
 }
 
+/* Count a new connection. */
 void am_metrics_connection(struct am_metrics *mx)
 {
 	if (mx != NULL)
@@ -108,6 +111,7 @@ static void count_result(atomic_ulong *arr, enum am_result r)
 	add(&arr[(unsigned)r < AM_RES_COUNT ? r : AM_RES_NONE], 1);
 }
 
+/* MAIL FROM: the SPF results of both identities and the stage time. */
 void am_metrics_mail(struct am_metrics *mx, const struct am_results *r, int64_t start_us)
 {
 	if (mx == NULL)
@@ -119,6 +123,7 @@ void am_metrics_mail(struct am_metrics *mx, const struct am_results *r, int64_t 
 	observe(mx, AM_METRICS_MAIL, start_us);
 }
 
+/* Count a greylisting outcome, if greylisting ran. */
 void am_metrics_grey(struct am_metrics *mx, const struct am_grey_result *g)
 {
 	if (mx != NULL && g->checked)
@@ -133,6 +138,7 @@ static void count_action(struct am_metrics *mx, enum am_stage st, const struct a
 	add(&mx->actions[st == AM_STAGE_RCPT ? 0 : 1][a], 1);
 }
 
+/* One recipient: its greylisting outcome, its action, the stage time. */
 void am_metrics_rcpt(struct am_metrics *mx, const struct am_grey_result *g,
 		     const struct am_verdict *v, int64_t start_us)
 {
@@ -143,6 +149,7 @@ void am_metrics_rcpt(struct am_metrics *mx, const struct am_grey_result *g,
 	observe(mx, AM_METRICS_RCPT, start_us);
 }
 
+/* End of message: the message, its DKIM and DMARC results, its action, the time. */
 void am_metrics_eom(struct am_metrics *mx, const struct am_results *r, const struct am_verdict *v,
 		    int64_t start_us)
 {
@@ -159,6 +166,7 @@ void am_metrics_eom(struct am_metrics *mx, const struct am_results *r, const str
 	observe(mx, AM_METRICS_EOM, start_us);
 }
 
+/* Move a budget's DNS statistics into the registry (zeroing them there). */
 void am_metrics_dns(struct am_metrics *mx, struct am_dns_budget *b)
 {
 	if (mx == NULL)
@@ -247,6 +255,7 @@ static void render_dns_latency(const struct am_metrics *mx, FILE *f)
 	}
 }
 
+/* The registry as Prometheus text, in a malloc'ed buffer. */
 int am_metrics_render(const struct am_metrics *mx, char **text, size_t *len, char *err,
 		      size_t errlen)
 {
@@ -300,6 +309,7 @@ static int split_host_port(const char *spec, char *host, size_t hostlen, const c
 	return 0;
 }
 
+/* Parse "ADDRESS:PORT" / "[V6]:PORT" into a socket address; "" is off. */
 int am_metrics_parse_listen(const char *spec, struct sockaddr_storage *sa, socklen_t *salen,
 			    char *err, size_t errlen)
 {

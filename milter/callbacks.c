@@ -220,6 +220,40 @@ static sfsistat cb_close(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+/* Callbacks running right now. At a stop libmilter returns from
+ * smfi_main() without waiting for them; main() waits (am_callbacks_busy)
+ * so a verdict being made still reaches the MTA and nothing a callback
+ * uses is freed under it. */
+static atomic_int busy;
+
+int am_callbacks_busy(void)
+{
+	return atomic_load(&busy);
+}
+
+/* counted_NAME: NAME with the busy count around it. */
+#define COUNTED(name, params, args)            \
+	static sfsistat counted_##name params   \
+	{                                       \
+		atomic_fetch_add(&busy, 1);     \
+		sfsistat rc = name args;        \
+		atomic_fetch_sub(&busy, 1);     \
+		return rc;                      \
+	}
+COUNTED(cb_negotiate, (SMFICTX *c, unsigned long a, unsigned long b, unsigned long d, unsigned long e,
+		       unsigned long *pa, unsigned long *pb, unsigned long *pd, unsigned long *pe),
+	(c, a, b, d, e, pa, pb, pd, pe))
+COUNTED(cb_connect, (SMFICTX *c, char *h, _SOCK_ADDR *a), (c, h, a))
+COUNTED(cb_helo, (SMFICTX *c, char *h), (c, h))
+COUNTED(cb_envfrom, (SMFICTX *c, char **v), (c, v))
+COUNTED(cb_envrcpt, (SMFICTX *c, char **v), (c, v))
+COUNTED(cb_header, (SMFICTX *c, char *n, char *v), (c, n, v))
+COUNTED(cb_eoh, (SMFICTX *c), (c))
+COUNTED(cb_body, (SMFICTX *c, unsigned char *b, size_t n), (c, b, n))
+COUNTED(cb_eom, (SMFICTX *c), (c))
+COUNTED(cb_abort, (SMFICTX *c), (c))
+COUNTED(cb_close, (SMFICTX *c), (c))
+
 /* The filter description, bound to the runtime slot. */
 struct smfiDesc *am_callbacks_filter(struct am_runtime_slot *slot)
 {
@@ -227,17 +261,17 @@ struct smfiDesc *am_callbacks_filter(struct am_runtime_slot *slot)
 		.xxfi_name = "authmilter",
 		.xxfi_version = SMFI_VERSION,
 		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
-		.xxfi_connect = cb_connect,
-		.xxfi_helo = cb_helo,
-		.xxfi_envfrom = cb_envfrom,
-		.xxfi_envrcpt = cb_envrcpt,
-		.xxfi_header = cb_header,
-		.xxfi_eoh = cb_eoh,
-		.xxfi_body = cb_body,
-		.xxfi_eom = cb_eom,
-		.xxfi_abort = cb_abort,
-		.xxfi_close = cb_close,
-		.xxfi_negotiate = cb_negotiate,
+		.xxfi_connect = counted_cb_connect,
+		.xxfi_helo = counted_cb_helo,
+		.xxfi_envfrom = counted_cb_envfrom,
+		.xxfi_envrcpt = counted_cb_envrcpt,
+		.xxfi_header = counted_cb_header,
+		.xxfi_eoh = counted_cb_eoh,
+		.xxfi_body = counted_cb_body,
+		.xxfi_eom = counted_cb_eom,
+		.xxfi_abort = counted_cb_abort,
+		.xxfi_close = counted_cb_close,
+		.xxfi_negotiate = counted_cb_negotiate,
 	};
 	runtime_slot = slot;
 	return &desc;

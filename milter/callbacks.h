@@ -13,4 +13,7 @@
  * callbacks take the current configuration generation from. */
 struct smfiDesc *am_callbacks_filter(struct am_runtime_slot *slot);
 
+/* How many callbacks are running right now (for a clean stop). */
+int am_callbacks_busy(void);
+
 #endif

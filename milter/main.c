@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "am_log.h"
@@ -149,6 +150,26 @@ static struct am_metrics_http *start_metrics(const struct am_config *cfg, struct
 	return srv;
 }
 
+/* At a stop (SIGTERM, or SIGHUP, which libmilter treats alike) smfi_main()
+ * returns at once; let the callbacks still running (an end of message
+ * waiting on DNS) finish first, within the DNS budget and some, before
+ * anything is freed. */
+static void wait_for_callbacks(struct am_runtime_slot *slot)
+{
+	const struct timespec tick = {0, 20 * 1000000L};
+	struct am_runtime *now = am_runtime_slot_get(slot); /* rt may be gone: reloads */
+	int n = am_callbacks_busy(), limit_ms = (now ? now->cfg->dns_budget_ms : 0) + 10000;
+
+	am_runtime_unref(now);
+	if (n > 0)
+		am_log(LOG_INFO, "waiting for %d running callback%s", n, n == 1 ? "" : "s");
+	for (int waited = 0; am_callbacks_busy() > 0 && waited < limit_ms; waited += 20)
+		nanosleep(&tick, NULL);
+	if ((n = am_callbacks_busy()) > 0)
+		am_log(LOG_WARNING, "%d callback%s still running after %d ms; exiting anyway", n,
+		       n == 1 ? "" : "s", limit_ms);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {0};
@@ -198,6 +219,7 @@ int main(int argc, char **argv)
 	am_daemon_ready();
 	rc = smfi_main();
 	am_log(LOG_INFO, "stopping");
+	wait_for_callbacks(&slot);
 	am_daemon_stop_reloader();
 	am_metrics_http_stop(metrics_srv);
 	am_runtime_slot_clear(&slot);

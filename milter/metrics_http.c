@@ -77,6 +77,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	return reply(conn, MHD_HTTP_OK, text, len, NULL);
 }
 
+/* Start libmicrohttpd's thread on the listen address. */
 struct am_metrics_http *am_metrics_http_start(const char *spec, const struct am_metrics *mx,
 					      char *err, size_t errlen)
 {
@@ -113,6 +114,7 @@ struct am_metrics_http *am_metrics_http_start(const char *spec, const struct am_
 	return srv;
 }
 
+/* Stop the server thread and free it. */
 void am_metrics_http_stop(struct am_metrics_http *srv)
 {
 	if (srv == NULL)

@@ -26,10 +26,11 @@ dns_start "$T/zone" || bail_out "no DNS server"
 mc_pid=()
 for n in 1 2 3; do
 	memcached_start || bail_out "could not start memcached #$n"
-	mc_pid[$n]=$HARNESS_PID
+	mc_pid[n]=$HARNESS_PID
 	disown "$HARNESS_PID" 2>/dev/null # one is stopped and killed below: no job notices
 done
-mc_port=("" $AM_MEMCACHED_PORTS)
+read -ra mc_port <<<"$AM_MEMCACHED_PORTS"
+mc_port=("" "${mc_port[@]}") # numbered from 1, as the harness numbers the servers
 
 # Daemon A (the harness's) fails open; daemon B, a second MX host on the
 # same cluster, tempfails when the store fails; daemon C greylists at end
@@ -205,21 +206,26 @@ netsrv=$(where "$("$PROBE" "$T/a.ini" netkey 10.0.7.40)")
 declare -A on
 for i in $(seq 2 16); do
 	s=$(where "$(key 10.0.7.40 f@fail.example "u$i@rcpt.example")")
+	[ -n "$s" ] || bail_out "the triplet of u$i is on no server"
 	on[$s]="${on[$s]:-} $i"
 done
 # the victim: not the counter's server (its failure is not decisive anyway),
 # the one of the other two holding more of the triplets
+count() { local a; read -ra a <<<"${on[$1]:-}"; echo "${#a[@]}"; }
 down=""
 for n in 1 2 3; do
 	[ "$n" = "$netsrv" ] && continue
-	set -- ${on[$n]:-}
-	if [ -z "$down" ] || [ $# -gt "$(set -- ${on[$down]:-}; echo $#)" ]; then down=$n; fi
+	if [ -z "$down" ] || [ "$(count "$n")" -gt "$(count "$down")" ]; then down=$n; fi
 done
-deadk=(${on[$down]:-})
+read -ra deadk <<<"${on[$down]:-}"
 livek=()
-for n in 1 2 3; do [ "$n" != "$down" ] && livek+=(${on[$n]:-}); done
+for n in 1 2 3; do
+	[ "$n" = "$down" ] && continue
+	read -ra a <<<"${on[$n]:-}"
+	livek+=("${a[@]}")
+done
 diag "counter on server $netsrv; stopping server $down (triplets:${on[$down]:-}); others:${livek[*]}"
-[ ${#deadk[@]} -ge 3 ] && [ ${#livek[@]} -ge 2 ] || bail_out "unlucky spread of the keys"
+if [ ${#deadk[@]} -lt 3 ] || [ ${#livek[@]} -lt 2 ]; then bail_out "unlucky spread of the keys"; fi
 tA=$(date +%s%N)
 kill -STOP "${mc_pid[$down]}"
 

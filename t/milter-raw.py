@@ -9,11 +9,12 @@ No MTA library; only the packet format (4-byte length, command byte, data).
         right after sending STAGE, reply unread), reply (read the reply,
         then hang up), abort (SMFIC_ABORT after the reply, then hang up),
         quit (SMFIC_QUIT after the reply).
-  milter-raw.py SOCKET bad KIND          one malformed conversation (see BAD)
+  milter-raw.py SOCKET bad KIND [SECS]   one malformed conversation (see BAD,
+        AFTER); SECS (default 3) is how long silence means "open"
 
 Prints one line: "stage STAGE HOW: REPLY..." or "bad KIND: dropped|replied
 X|open", where dropped means the filter closed the connection, open that
-it neither answered nor closed within 3 s (the client then hangs up).
+it neither answered nor closed within SECS (the client then hangs up).
 Exit 0 unless the socket cannot be reached. SOCKET is unix:PATH or a path.
 """
 import random
@@ -41,11 +42,23 @@ def event(stage):
         "helo": pkt(b"H", b"client.example\0"),
         "mail": pkt(b"D", b"M" + b"i\0ABC123\0") + pkt(b"M", b"<a@sender.example>\0"),
         "rcpt": pkt(b"R", b"<b@rcpt.example>\0"),
-        "header": pkt(b"L", b"From\0 <a@sender.example>\0"),
+        "header": pkt(b"L", b"From\0 <a@sender.example>\0") +
+                  pkt(b"L", b"DKIM-Signature\0 v=1; a=rsa-sha256; c=relaxed/relaxed; d=sender.example;"
+                      b" s=sel; h=from; bh=frcCV1k9oG9oKj3dpUqdJg1PxRT2RSN/XKdLCPjaYaY=; b=dGVzdA==\0"),
         "eoh": pkt(b"N"),
         "body": pkt(b"B", b"Hello.\r\n"),
         "eom": pkt(b"E"),
     }[stage]
+
+
+def replies(stage):
+    """How many replies the packets of one event get (macros get none)."""
+    data, n = event(stage), 0
+    while data:
+        size = struct.unpack(">I", data[:4])[0]
+        n += data[4:5] != b"D"
+        data = data[4 + size:]
+    return n
 
 
 class Conn:
@@ -120,14 +133,10 @@ def stage(path, last, how):
             c.close()
             print("stage %s close: hung up" % last)
             return
-        if st == "eom":
+        for _ in range(replies(st)):
             r = c.reply()
-            while r not in (None, "open") and r[0] in b"+ihmq":  # modifications, then the verdict
-                r = c.reply()
-        else:
-            r = c.reply()
-        if st == last:
-            break
+            while st == "eom" and r not in (None, "open") and r[0] in b"+ihmq":
+                r = c.reply()  # modifications come before the verdict
     if how == "abort":
         c.send(pkt(b"A"))
     elif how == "quit":
@@ -182,7 +191,7 @@ AFTER = {
 }
 
 
-def bad(path, kind):
+def bad(path, kind, quiet=3.0):
     if kind in BAD:
         c = Conn(path)
         BAD[kind](c)
@@ -192,7 +201,7 @@ def bad(path, kind):
     # Read until the filter hangs up or goes quiet: what it last said.
     last = "open"
     for _ in range(50):
-        r = c.read_packet(timeout=3)
+        r = c.read_packet(timeout=quiet)
         if r is None or r == "open":
             last = r if last == "open" or r is None else last
             break
@@ -209,7 +218,7 @@ def main():
         if sys.argv[2] == "stage":
             stage(path, sys.argv[3], sys.argv[4])
         elif sys.argv[2] == "bad":
-            bad(path, sys.argv[3])
+            bad(path, sys.argv[3], float(sys.argv[4]) if len(sys.argv) > 4 else 3.0)
         elif sys.argv[2] == "list":
             print(" ".join(sorted(list(BAD) + list(AFTER))))
     except (ConnectionRefusedError, FileNotFoundError) as e:

@@ -147,6 +147,7 @@ is "$(grep -l 'fail@test\.example\|grey@test\.example' "$T"/mqueue/qf* 2>/dev/nu
 
 # F=T: the filter gone, Sendmail tempfails.
 daemon_stop
+is "$?" 0 "daemon stops cleanly"
 out=$(send alice@pass.example bob@rcpt.example down)
 like "$out" '<\*\* +4[0-9][0-9] ' "daemon stopped: Sendmail answers 4xx (F=T)"
 

@@ -24,6 +24,7 @@ static double sample(const char *text, const char *series)
 	return -1;
 }
 
+/* Render, checking the length; "" (allocated) on failure. */
 static char *render(const struct am_metrics *mx)
 {
 	char err[128], *text = NULL;
@@ -67,6 +68,7 @@ static void feed(struct am_metrics *mx)
 	am_metrics_dns(mx, &b);
 }
 
+/* Every family after one known message. */
 static void test_counters(void)
 {
 	char err[128];
@@ -112,6 +114,7 @@ static void test_counters(void)
 	am_metrics_free(mx);
 }
 
+/* A thread updating two counters 100000 times. */
 static void *hammer(void *arg)
 {
 	struct am_metrics *mx = arg;
@@ -124,6 +127,7 @@ static void *hammer(void *arg)
 	return NULL;
 }
 
+/* Concurrent updates lose nothing. */
 static void test_threads(void)
 {
 	char err[128];
@@ -142,6 +146,7 @@ static void test_threads(void)
 	am_metrics_free(mx);
 }
 
+/* A NULL registry: every call is a no-op. */
 static void test_null(void)
 {
 	struct am_results r = {0};
@@ -158,6 +163,7 @@ static void test_null(void)
 	ok(b.queries == 3, "NULL registry: the budget is left alone");
 }
 
+/* [metrics] listen values, good and bad. */
 static void test_listen(void)
 {
 	struct sockaddr_storage sa;
@@ -176,6 +182,7 @@ static void test_listen(void)
 		   strstr(err, "[metrics] listen") != NULL, "refused: %s", bad[i]);
 }
 
+/* Run every group of tests. */
 int main(void)
 {
 	test_counters();
