@@ -245,7 +245,8 @@ ratios() {
 	done
 }
 
-# bench_write FILE SECONDS: BENCHMARKS.md from $T/results.
+# bench_write FILE SECONDS: BENCHMARKS.md from $T/results (keeping the
+# "## Load test" section and what follows it).
 bench_write() {
 	local out=$1 secs=$2 rev cpu kernel
 	rev=$(git -C "$top_srcdir" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -347,5 +348,7 @@ bootstrap.sh), and root for their network namespace. It writes
 BENCHMARKS.md in the source tree (BENCH_OUT=FILE to write elsewhere). It is
 not part of `make check`. Everything stays on loopback.
 EOF2
-	} >"$out"
+		# Sections other tools own (the load test) are kept as they were.
+		[ -f "$out" ] && sed -n '/^## Load test/,$p' "$out" | sed '1s/^/\n/'
+	} >"$out.new" && mv "$out.new" "$out"
 }

@@ -142,7 +142,8 @@ def message_seeds(shared, srcdir):
             for t in (doc.get("tests") or {}).values():
                 if isinstance(t, dict) and t.get("message"):
                     messages.append(raw(t["message"]))
-    for msg in messages:
+    for i, msg in enumerate(messages):
+        add("message", bytes([i % 32]) + msg)
         for name, value in headers(msg):
             add("header", value)
             low = name.lower()

@@ -13,6 +13,7 @@ set -u
 secs=${1:-${FUZZ_SECONDS:-10}}
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 shared=${AM_SHARED:-$srcdir/../shared}
+export top_srcdir="$srcdir" # fuzz_message reads the DKIM fixture keys
 [ -f Makefile ] || { echo "run-short.sh: run it in a configured build directory" >&2; exit 1; }
 make -s fuzz || { echo "fuzz: make fuzz failed"; exit 1; }
 

@@ -146,8 +146,8 @@ static void clamp_part_counts(struct out *o)
 			p += p[1] ? 2 : 1;
 			continue;
 		}
-		while (*e >= '0' && *e <= '9')
-			v = v > 1000 ? v : v * 10 + (unsigned long)(*e++ - '0');
+		for (; *e >= '0' && *e <= '9'; e++) /* every digit consumed, however many */
+			v = v > 1000 ? v : v * 10 + (unsigned long)(*e - '0');
 		if (v > 128) {
 			memcpy(d, "128", 3);
 			memmove(d + 3, e, strlen(e) + 1);

@@ -41,15 +41,19 @@ all=$(/usr/bin/python3 "$RAW" "$AM_SOCKET" list)
 is "$(echo $all | tr ' ' '\n' | sort | tr '\n' ' ')" "$(echo $DROPPED $OTHERS | tr ' ' '\n' | sort | tr '\n' ' ')" \
 	"the test knows every malformed conversation the client has"
 
+# All at once (each waits up to a few seconds for the daemon's answer).
 for k in $DROPPED; do
-	t0=$(date +%s%N)
-	out=$(/usr/bin/python3 "$RAW" "$AM_SOCKET" bad "$k")
-	ms=$((($(date +%s%N) - t0) / 1000000))
-	is "$out" "bad $k: dropped" "$k: connection dropped (${ms} ms)"
+	/usr/bin/python3 "$RAW" "$AM_SOCKET" bad "$k" >"$T/bad.$k" 2>&1 &
 done
 for k in $OTHERS; do
-	out=$(/usr/bin/python3 "$RAW" "$AM_SOCKET" bad "$k" 1.5)
-	like "$out" "^bad $k: (dropped|open|replied [ct])" "$k: $out"
+	/usr/bin/python3 "$RAW" "$AM_SOCKET" bad "$k" 1.5 >"$T/bad.$k" 2>&1 &
+done
+wait_for 30 sh -c "[ \$(cat $T/bad.* | wc -l) -ge $(echo $DROPPED $OTHERS | wc -w) ]"
+for k in $DROPPED; do
+	is "$(cat "$T/bad.$k")" "bad $k: dropped" "$k: connection dropped"
+done
+for k in $OTHERS; do
+	like "$(cat "$T/bad.$k")" "^bad $k: (dropped|open|replied [ct])" "$k: $(cat "$T/bad.$k")"
 done
 daemon_alive
 ok $? "daemon still running after every malformed conversation"

@@ -61,6 +61,12 @@ is "$(sum "$T/check.out" accept)" 3 "the corpus alone: 3 messages accepted" || s
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$AM_DAEMON_PID/status"; }
 threads() { ls "/proc/$AM_DAEMON_PID/task" | wc -l; }
 diag "daemon RSS $(rss) kB before the load, $(threads) threads"
+# sample the daemon's open descriptors (its milter connections) meanwhile
+(while kill -0 "$AM_DAEMON_PID" 2>/dev/null; do
+	ls "/proc/$AM_DAEMON_PID/fd" 2>/dev/null | wc -l
+	sleep 0.5
+done >"$T/fds") &
+sampler=$!
 total=0 errors=0 wrong=0
 for phase in $(seq 1 ${LOAD_PHASES:-3}); do
 	"$ML" -s "$AM_SOCKET" -c "$CONNS" -d "$SECS" -t 60 -q -M "$T/corpus/manifest" >"$T/load.$phase" 2>"$T/load.$phase.err"
@@ -78,7 +84,11 @@ for phase in $(seq 1 ${LOAD_PHASES:-3}); do
 		"daemon RSS ${RSS[$phase]} kB, $(threads) threads"
 	[ -s "$T/load.$phase.err" ] && head -5 "$T/load.$phase.err" | sed 's/^/#   /'
 done
-ok $([ "$total" -ge "$CONNS" ] && echo 0 || echo 1) "$total messages over $CONNS concurrent connections"
+kill "$sampler" 2>/dev/null
+wait "$sampler" 2>/dev/null
+peak=$(sort -n "$T/fds" | tail -1)
+ok $([ "$total" -ge "$CONNS" ] && echo 0 || echo 1) \
+	"$total messages over $CONNS concurrent connections (the daemon had up to $peak descriptors open)"
 is "$errors" 0 "every message answered (no connection, protocol or timeout error)"
 is "$wrong" 0 "every message decided as it must be (accept)"
 last=${#RSS[@]}
