@@ -365,18 +365,26 @@ int am_spf_record_check(const char *txt, size_t len, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	while (i < len) {
-		size_t start;
-		while (i < len && txt[i] == ' ')
-			i++;
-		if (i >= len)
-			break;
-		for (start = i; i < len && txt[i] != ' '; i++)
-			;
-		if (term_check(txt + start, i - start, &st, err, errlen) != 0)
+	for (size_t start, tlen; am_spf_next_term(txt, len, &i, &start, &tlen);)
+		if (term_check(txt + start, tlen, &st, err, errlen) != 0)
 			return -1;
-	}
 	return 0;
+}
+
+bool am_spf_next_term(const char *txt, size_t len, size_t *pos, size_t *start, size_t *tlen)
+{
+	size_t i = *pos;
+
+	while (i < len && txt[i] == ' ')
+		i++;
+	if (i >= len)
+		return false;
+	*start = i;
+	while (i < len && txt[i] != ' ')
+		i++;
+	*tlen = i - *start;
+	*pos = i;
+	return true;
 }
 
 int am_spf_explain_check(const char *txt, size_t len, char *err, size_t errlen)

@@ -20,6 +20,10 @@ bool am_spf_record_is_spf1(const char *txt, size_t len);
  * Returns 0 if valid, else -1 with the reason in err. */
 int am_spf_record_check(const char *txt, size_t len, char *err, size_t errlen);
 
+/* The next space-separated term of txt[0..len) at or after *pos: sets
+ * *start and *tlen and moves *pos past it; false when none is left. */
+bool am_spf_next_term(const char *txt, size_t len, size_t *pos, size_t *start, size_t *tlen);
+
 /* Check one domain-spec (macro-string ending in a macro or a valid
  * top-level label). Returns 0 or -1 with the reason. */
 int am_spf_domain_spec_check(const char *s, size_t len, char *err, size_t errlen);

@@ -165,16 +165,8 @@ int am_spf_record_rewrite(const char *txt, size_t len, int family, char *out, si
 	bool has_all = false;
 
 	put(&o, txt, 6 < len ? 6 : len); /* "v=spf1" */
-	while (i < len) {
-		size_t start;
-		while (i < len && txt[i] == ' ')
-			i++;
-		if (i >= len)
-			break;
-		for (start = i; i < len && txt[i] != ' '; i++)
-			;
-		rewrite_term(&o, txt + start, i - start, family, &redirect, &redirect_len, &has_all);
-	}
+	for (size_t start, tlen; am_spf_next_term(txt, len, &i, &start, &tlen);)
+		rewrite_term(&o, txt + start, tlen, family, &redirect, &redirect_len, &has_all);
 	if (redirect != NULL && !has_all) /* RFC 7208 6.1 */
 		puts_(&o, " redirect="), put(&o, redirect, redirect_len);
 	if (o.overflow)
