@@ -15,11 +15,7 @@
 . "$top_srcdir/t/lib/daemon_auth.sh"
 harness_init daemon-bimi
 
-[ -x /usr/sbin/unbound ] || skip_all "unbound is not installed"
-[ -x "$top_builddir/milter/authmilter" ] || skip_all "milter/authmilter not built"
-perl -MMail::DKIM::Signer -e 1 2>/dev/null || skip_all "Mail::DKIM missing (apt-get install libmail-dkim-perl)"
-PSL=/usr/share/publicsuffix/public_suffix_list.dat
-[ -r "$PSL" ] || skip_all "no public suffix list ($PSL; apt-get install publicsuffix)"
+daemon_auth_require psl
 CONF=${AM_SHARED:-$top_srcdir/../shared}/conformance/bimi/authmilter
 
 GOOD=192.0.2.10   # SPF allows 192.0.2.0/24 for every domain here

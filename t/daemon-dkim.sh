@@ -15,9 +15,7 @@
 . "$top_srcdir/t/lib/daemon_auth.sh"
 harness_init daemon-dkim
 
-[ -x /usr/sbin/unbound ] || skip_all "unbound is not installed"
-[ -x "$top_builddir/milter/authmilter" ] || skip_all "milter/authmilter not built"
-perl -MMail::DKIM::Signer -e 1 2>/dev/null || skip_all "Mail::DKIM missing (apt-get install libmail-dkim-perl)"
+daemon_auth_require
 /usr/bin/python3 -c 'import dkim, nacl' 2>/dev/null ||
 	skip_all "dkimpy missing (apt-get install python3-dkim python3-nacl)"
 

@@ -22,11 +22,7 @@
 . "$top_srcdir/t/lib/daemon_auth.sh"
 harness_init daemon-dmarc
 
-[ -x /usr/sbin/unbound ] || skip_all "unbound is not installed"
-[ -x "$top_builddir/milter/authmilter" ] || skip_all "milter/authmilter not built"
-perl -MMail::DKIM::Signer -e 1 2>/dev/null || skip_all "Mail::DKIM missing (apt-get install libmail-dkim-perl)"
-PSL=/usr/share/publicsuffix/public_suffix_list.dat
-[ -r "$PSL" ] || skip_all "no public suffix list ($PSL; apt-get install publicsuffix)"
+daemon_auth_require psl
 
 GOOD=192.0.2.10      # the authors' own servers: SPF allows 192.0.2.0/24
 ESP=198.51.100.20    # a mail service provider: SPF of esp.example and its kin

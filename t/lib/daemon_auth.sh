@@ -1,5 +1,6 @@
 # t/lib/daemon_auth.sh - sourced after t/lib/harness.sh by the daemon-level
-# authentication tests (t/daemon-dkim.sh, t/daemon-dmarc.sh): zone lines for
+# authentication tests (t/daemon-dkim.sh, t/daemon-dmarc.sh, t/daemon-bimi.sh):
+# their prerequisites, zone lines for
 # DKIM keys, and sending one message through the daemon with its verdict,
 # Authentication-Results header and decision line picked apart. It decides
 # nothing: the tests do. Configs come from t/lib/daemon_config.sh.
@@ -8,6 +9,17 @@
 . "$top_srcdir/t/lib/daemon_config.sh"
 
 DKIM_DATA=$top_srcdir/t/data/dkim
+PSL=/usr/share/publicsuffix/public_suffix_list.dat
+
+# daemon_auth_require [psl]: skip the whole test, saying why, unless unbound,
+# the built daemon and Mail::DKIM (and with "psl" Debian's public suffix
+# list) are there.
+daemon_auth_require() {
+	[ -x /usr/sbin/unbound ] || skip_all "unbound is not installed"
+	[ -x "$top_builddir/milter/authmilter" ] || skip_all "milter/authmilter not built"
+	perl -MMail::DKIM::Signer -e 1 2>/dev/null || skip_all "Mail::DKIM missing (apt-get install libmail-dkim-perl)"
+	[ "${1:-}" != psl ] || [ -r "$PSL" ] || skip_all "no public suffix list ($PSL; apt-get install publicsuffix)"
+}
 
 # zone_txt NAME TEXT: one unbound local-data line for a TXT record; long
 # text (DKIM keys) is split into strings of at most 250 characters.
