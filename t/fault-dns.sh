@@ -43,19 +43,36 @@ burst() {
 	wait "${pids[@]}"
 }
 
-# all_tempfail FIRST LAST XCODE-ERE WHAT: each got 451 in time.
+# decision_ms N: the ms= of d$N's decision line (MAIL to verdict, as the
+# daemon measured it); empty when there is none.
+decision_ms() {
+	sed -n "s/.* from=a@d$1\.example .* ms=\([0-9]*\)$/\1/p" "$T/daemon.log" | tail -1
+}
+
+# all_tempfail FIRST LAST XCODE-ERE WHAT: each got 451 in time. Two bounds:
+# - the daemon's own time for a message (MAIL to verdict) stays within the
+#   budget: every query is cut at what is left of it (plus slack for a
+#   loaded machine);
+# - the whole conversation stays within two budgets. Debian builds
+#   libmilter with its worker pool, whose controller counts a worker as idle
+#   until it wakes: two sessions ready at once can both be handed to one
+#   idle worker, and the second then waits until some worker finishes its
+#   current callback, which here is another message's DNS wait (at most one
+#   budget). Measured: 1 run in 8 shows one session ~3 s late.
 all_tempfail() {
-	local n bad="" slow="" max=0 ms
+	local n bad="" slow="" late="" max=0 dmax=0 ms dms
 	for n in $(seq "$1" "$2"); do
 		grep -Eq "^result: tempfail 451 $3 " "$T/out.$n" || bad="$bad d$n"
 		ms=$(cat "$T/ms.$n")
+		dms=$(decision_ms "$n")
 		[ "$ms" -gt "$max" ] && max=$ms
-		# the budget, plus one query timeout that may start just before
-		# it ends, plus slack for a loaded machine
-		[ "$ms" -le $((BUDGET + 1000 + 2000)) ] || slow="$slow d$n:${ms}ms"
+		[ "${dms:-0}" -gt "$dmax" ] && dmax=$dms
+		[ -n "$dms" ] && [ "$dms" -le $((BUDGET + 1000)) ] || slow="$slow d$n:${dms:-none}ms"
+		[ "$ms" -le $((2 * BUDGET + 2000)) ] || late="$late d$n:${ms}ms"
 	done
 	is "${bad# }" "" "$4: every message tempfailed ($3)" || sed 's/^/#   /' "$T/out.${bad#* d}" 2>/dev/null | head -5
-	is "${slow# }" "" "$4: every answer within the DNS budget (slowest ${max} ms)"
+	is "${slow# }" "" "$4: every verdict within the DNS budget (daemon's slowest ${dmax} ms)"
+	is "${late# }" "" "$4: every conversation within two budgets (slowest ${max} ms)"
 }
 
 drive 1
@@ -81,6 +98,8 @@ until drive $n && grep -q '^result: accept$' "$T/out.$n" || [ $(($(date +%s) - t
 done
 like "$(cat "$T/out.$n")" '^result: accept$' "DNS back: accepted again without a restart (after $(($(date +%s) - t0)) s, $((n - 6)) tries)"
 like "$(cat "$T/out.$n")" 'dmarc=pass' "DNS back: DMARC pass"
+drive 2
+like "$(cat "$T/out.2")" '^result: accept$' "DNS back: a name that failed while it was down resolves again (no failure cached)"
 
 # ---- a server that never answers (a reload points the daemon at it) ----
 daemon_config "$T/am.ini" "${base[@]}" "dns.nameservers=$AM_SILENT_NAMESERVERS"
