@@ -1,7 +1,9 @@
 /*
  * am_bimi.c - the BIMI check of one message: eligibility from the DMARC
- * result, the selector (a BIMI-Selector header counts only under a
- * passing DKIM signature aligned with the From domain that covers it),
+ * result (and, when the author's record is not its organisational
+ * domain's, from that domain's own record too), the selector (a
+ * BIMI-Selector header counts only under a passing DKIM signature aligned
+ * with the From domain that covers it),
  * the Assertion Record look-up through am_dns with the message's budget
  * (author domain, then organisational domain, same selector), and the
  * BIMI-Location value. Record syntax is am_bimi_record.c. Nothing here
@@ -75,6 +77,31 @@ bool am_bimi_eligible(const struct am_dmarc_result *d, enum am_dmarc_discovery m
 	}
 	if (mode == AM_DMARC_TREEWALK && d->testing) {
 		snprintf(why, whylen, "DMARC t=y");
+		return false;
+	}
+	return true;
+}
+
+/* Organisational-domain eligibility; see am_bimi.h. */
+bool am_bimi_org_enforcing(const struct am_dmarc_record *org, const char *org_domain,
+			   enum am_dmarc_discovery mode, char *why, size_t whylen)
+{
+	if (org == NULL) {
+		snprintf(why, whylen, "organisational domain %s publishes no DMARC record", org_domain);
+		return false;
+	}
+	if (!enforcing(org->p) || org->sp == AM_DMARC_P_NONE) {
+		snprintf(why, whylen, "organisational domain %s DMARC policy not at enforcement (p=%s sp=%s)",
+			 org_domain, org->p == AM_DMARC_P_UNSPEC ? "unset" : am_dmarc_policy_name(org->p),
+			 org->sp == AM_DMARC_P_UNSPEC ? "unset" : am_dmarc_policy_name(org->sp));
+		return false;
+	}
+	if (mode == AM_DMARC_PSL && org->pct >= 0 && org->pct < 100) {
+		snprintf(why, whylen, "organisational domain %s DMARC pct=%d", org_domain, org->pct);
+		return false;
+	}
+	if (mode == AM_DMARC_TREEWALK && org->t == 'y') {
+		snprintf(why, whylen, "organisational domain %s DMARC t=y", org_domain);
 		return false;
 	}
 	return true;
@@ -235,6 +262,46 @@ void am_bimi_lookup(struct am_dns *dns, struct am_dns_budget *budget, const char
 	snprintf(out->reason, sizeof(out->reason), "no BIMI record");
 }
 
+/* The draft's rule for an author whose DMARC record is not its
+ * organisational domain's: look that domain's own record up too. false
+ * with out decided (skipped, or temperror) when it does not enforce. */
+static bool org_domain_enforces(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct am_dns_budget *budget,
+				const struct am_dmarc_result *d, struct am_bimi_result *out)
+{
+	struct am_dmarc_record rec;
+	char err[sizeof(out->reason)], org[AM_DOMAIN_MAX];
+	unsigned queries = 0;
+	int found;
+
+	/* DMARC leaves org_domain empty when it did not need it (the author's
+	 * own record, identifiers equal to the author). */
+	snprintf(org, sizeof(org), "%s", d->org_domain);
+	if (org[0] == '\0' &&
+	    am_dmarc_org_domain(ctx, dns, budget, d->header_from, org, sizeof(org), &queries, err, sizeof(err)) < 0) {
+		out->dns_queries += queries;
+		out->result = AM_BIMI_TEMPERROR;
+		snprintf(out->reason, sizeof(out->reason), "organisational domain: %s", err);
+		return false;
+	}
+	out->dns_queries += queries;
+	if (strcasecmp(org, d->policy_domain) == 0)
+		return true;
+	found = am_dmarc_record_at(ctx, dns, budget, org, &rec, err, sizeof(err));
+	out->dns_queries++;
+	if (found < 0) {
+		out->result = AM_BIMI_TEMPERROR;
+		snprintf(out->reason, sizeof(out->reason), "DNS query error: %s", err);
+		return false;
+	}
+	if (!am_bimi_org_enforcing(found ? &rec : NULL, org, am_dmarc_ctx_discovery(ctx), err,
+				   sizeof(err))) {
+		out->result = AM_BIMI_SKIPPED;
+		snprintf(out->reason, sizeof(out->reason), "%s", err);
+		return false;
+	}
+	return true;
+}
+
 /* The check of one message; see am_bimi.h. */
 void am_bimi_check(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct am_dns_budget *budget,
 		   const struct am_bimi_input *in, struct am_bimi_result *out)
@@ -253,6 +320,8 @@ void am_bimi_check(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct am
 		snprintf(out->reason, sizeof(out->reason), "%s", why);
 		return;
 	}
+	if (in->org_enforcement && !org_domain_enforces(ctx, dns, budget, in->dmarc, out))
+		return;
 	choose_selector(ctx, dns, budget, in, out);
 	am_bimi_lookup(dns, budget, in->dmarc->header_from, in->dmarc->org_domain, out->selector,
 		       in->require_evidence, out);

@@ -53,6 +53,13 @@ int am_bimi_selector_parse(const char *value, char *sel, size_t sellen, char *er
 bool am_bimi_eligible(const struct am_dmarc_result *d, enum am_dmarc_discovery mode, char *why,
 		      size_t whylen);
 
+/* The organisational domain's own DMARC record (NULL: it publishes none),
+ * consulted when the author's policy came from another record: does it
+ * enforce (p=quarantine or p=reject, sp not none, pct=100 in psl mode, no
+ * t=y in treewalk mode)? false with the reason, naming org_domain. */
+bool am_bimi_org_enforcing(const struct am_dmarc_record *org, const char *org_domain,
+			   enum am_dmarc_discovery mode, char *why, size_t whylen);
+
 /* Judge one record text found at domain/selector: pass, declined, fail
  * (invalid), or skipped (no a= evidence while require_evidence). */
 void am_bimi_apply_record(const char *txt, bool require_evidence, struct am_bimi_result *out);
@@ -72,6 +79,7 @@ struct am_bimi_input {
 	const char *selector_header;           /* raw value of the BIMI-Selector header, or NULL */
 	unsigned selector_headers;             /* how many BIMI-Selector headers there were */
 	bool require_evidence;                 /* [bimi] require_evidence */
+	bool org_enforcement;                  /* [bimi] org_domain_enforcement */
 };
 
 /* The whole check for one message; always fills out (checked = true).

@@ -153,6 +153,7 @@ struct am_config {
 	/* [bimi] (BIMI capability: lib/am_bimi*.c) */
 	bool bimi_enable;
 	bool bimi_require_evidence;       /* add BIMI-Location only with an a= URI */
+	bool bimi_org_enforcement;        /* the organisational domain must enforce DMARC too */
 
 	/* [metrics] (admin capability: lib/am_metrics.c, milter/metrics_http.c) */
 	char *metrics_listen;             /* ADDRESS:PORT of the HTTP endpoint; "" off */

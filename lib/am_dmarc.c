@@ -541,6 +541,26 @@ int am_dmarc_org_domain(const struct am_dmarc_ctx *ctx, struct am_dns *dns, stru
 	return r;
 }
 
+/* The record at one name; see am_dmarc.h. */
+int am_dmarc_record_at(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct am_dns_budget *budget,
+		       const char *domain, struct am_dmarc_record *rec, char *err, size_t errlen)
+{
+	struct dmarc_run *run = calloc(1, sizeof *run);
+	if (run == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*run = (struct dmarc_run){ .ctx = ctx, .dns = dns, .budget = budget };
+	const struct dmarc_lookup *lk = dmarc_fetch(run, domain);
+	int r = lk->state == LK_RECORD ? 1 : lk->state == LK_TEMP ? -1 : 0;
+	if (r == 1)
+		*rec = lk->rec;
+	else if (r < 0)
+		snprintf(err, errlen, "_dmarc.%.100s: %s", domain, lk->detail);
+	free(run);
+	return r;
+}
+
 /* Alignment of two names on their own (tests, parity, tools). */
 int am_dmarc_aligned(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct am_dns_budget *budget,
 		     const char *author, const char *ident, char mode)

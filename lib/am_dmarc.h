@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "am_addr.h"
+#include "am_dmarc_record.h"
 #include "am_dns.h"
 #include "am_from.h"
 #include "am_results.h"
@@ -85,10 +86,18 @@ void am_dmarc_check(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct a
 /* Organisational domain of a domain as this context determines it (PSL,
  * or the RFC 9989 4.10.2 tree walk through dns). Returns 0, or -1 with
  * the reason (invalid name, DNS temperror). *queries gets the DNS queries
- * made (may be NULL). For tests, conformance and reports. */
+ * made (may be NULL). For BIMI's organisational-domain rule, tests,
+ * conformance and reports. */
 int am_dmarc_org_domain(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct am_dns_budget *budget,
 			const char *domain, char *out, size_t outlen, unsigned *queries, char *err,
 			size_t errlen);
+
+/* The DMARC record published at _dmarc.<domain> itself (no discovery;
+ * one query through the budget). 1 with *rec filled; 0 when there is no
+ * record or several; -1 on a DNS temperror, the reason in err. For BIMI's
+ * organisational-domain check. */
+int am_dmarc_record_at(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct am_dns_budget *budget,
+		       const char *domain, struct am_dmarc_record *rec, char *err, size_t errlen);
 
 /* Is ident aligned with author under mode 'r' or 's'? 1 yes, 0 no (also
  * for names that do not normalise), -1 DNS temperror. For tests and tools. */

@@ -230,6 +230,11 @@ const struct am_option am_options[] = {
 	OPT("bimi", "require_evidence", AM_OPT_BOOL, bimi_require_evidence, "no", 0, 0, NULL,
 	    "Add BIMI-Location only when the record names authority evidence (an a= URI, e.g. a "
 	    "VMC); without it bimi=skipped. The evidence is not fetched (policy.authority=none)."),
+	OPT("bimi", "org_domain_enforcement", AM_OPT_BOOL, bimi_org_enforcement, "yes", 0, 0, NULL,
+	    "When the author's DMARC record is not its organisational domain's, that domain must "
+	    "publish a DMARC policy at enforcement too (p=quarantine or p=reject, sp= not none, "
+	    "pct=100 in psl mode, no t=y in treewalk mode), as the BIMI draft and Mail::BIMI ask; "
+	    "no: the author's record alone decides, as some large mailbox providers do."),
 	/* [metrics] (admin capability: lib/am_metrics.c, milter/metrics_http.c) */
 	OPT("metrics", "listen", AM_OPT_STRING, metrics_listen, "", 0, 0, NULL,
 	    "ADDRESS:PORT (or [IPV6]:PORT) where counters and latency histograms are served in the "

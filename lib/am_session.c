@@ -325,6 +325,7 @@ static void run_bimi(struct am_msg *m)
 		.selector_header = m->nbimi_selectors ? m->bimi_selector : NULL,
 		.selector_headers = m->nbimi_selectors,
 		.require_evidence = m->rt->cfg->bimi_require_evidence,
+		.org_enforcement = m->rt->cfg->bimi_org_enforcement,
 	};
 
 	am_bimi_check(m->rt->dmarc, m->rt->dns, &m->budget, &in, &m->results.bimi);

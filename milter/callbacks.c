@@ -220,39 +220,48 @@ static sfsistat cb_close(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
-/* Callbacks running right now. At a stop libmilter returns from
- * smfi_main() without waiting for them; main() waits (am_callbacks_busy)
- * so a verdict being made still reaches the MTA and nothing a callback
- * uses is freed under it. */
+/* Callbacks running right now, and whether new ones are still let in. At a
+ * stop libmilter returns from smfi_main() without waiting for its workers;
+ * main() shuts the door (am_callbacks_shut) and then waits until none is
+ * busy, so a verdict being made still reaches the MTA and nothing a
+ * callback uses is freed under it. A callback entered after the door shut
+ * touches nothing and gives the MTA a temporary answer: the count is raised
+ * before the door is read, so the wait in main() cannot miss it. */
 static atomic_int busy;
+static atomic_bool shut;
 
 int am_callbacks_busy(void)
 {
 	return atomic_load(&busy);
 }
 
-/* counted_NAME: NAME with the busy count around it. */
-#define COUNTED(name, params, args)            \
-	static sfsistat counted_##name params   \
-	{                                       \
-		atomic_fetch_add(&busy, 1);     \
-		sfsistat rc = name args;        \
-		atomic_fetch_sub(&busy, 1);     \
-		return rc;                      \
+void am_callbacks_shut(void)
+{
+	atomic_store(&shut, true);
+}
+
+/* counted_NAME: NAME with the busy count around it; REFUSED once shut. */
+#define COUNTED(name, params, args, refused)                       \
+	static sfsistat counted_##name params                       \
+	{                                                           \
+		atomic_fetch_add(&busy, 1);                         \
+		sfsistat rc = atomic_load(&shut) ? (refused) : name args; \
+		atomic_fetch_sub(&busy, 1);                         \
+		return rc;                                          \
 	}
 COUNTED(cb_negotiate, (SMFICTX *c, unsigned long a, unsigned long b, unsigned long d, unsigned long e,
 		       unsigned long *pa, unsigned long *pb, unsigned long *pd, unsigned long *pe),
-	(c, a, b, d, e, pa, pb, pd, pe))
-COUNTED(cb_connect, (SMFICTX *c, char *h, _SOCK_ADDR *a), (c, h, a))
-COUNTED(cb_helo, (SMFICTX *c, char *h), (c, h))
-COUNTED(cb_envfrom, (SMFICTX *c, char **v), (c, v))
-COUNTED(cb_envrcpt, (SMFICTX *c, char **v), (c, v))
-COUNTED(cb_header, (SMFICTX *c, char *n, char *v), (c, n, v))
-COUNTED(cb_eoh, (SMFICTX *c), (c))
-COUNTED(cb_body, (SMFICTX *c, unsigned char *b, size_t n), (c, b, n))
-COUNTED(cb_eom, (SMFICTX *c), (c))
-COUNTED(cb_abort, (SMFICTX *c), (c))
-COUNTED(cb_close, (SMFICTX *c), (c))
+	(c, a, b, d, e, pa, pb, pd, pe), SMFIS_TEMPFAIL)
+COUNTED(cb_connect, (SMFICTX *c, char *h, _SOCK_ADDR *a), (c, h, a), SMFIS_TEMPFAIL)
+COUNTED(cb_helo, (SMFICTX *c, char *h), (c, h), SMFIS_TEMPFAIL)
+COUNTED(cb_envfrom, (SMFICTX *c, char **v), (c, v), SMFIS_TEMPFAIL)
+COUNTED(cb_envrcpt, (SMFICTX *c, char **v), (c, v), SMFIS_TEMPFAIL)
+COUNTED(cb_header, (SMFICTX *c, char *n, char *v), (c, n, v), SMFIS_TEMPFAIL)
+COUNTED(cb_eoh, (SMFICTX *c), (c), SMFIS_TEMPFAIL)
+COUNTED(cb_body, (SMFICTX *c, unsigned char *b, size_t n), (c, b, n), SMFIS_TEMPFAIL)
+COUNTED(cb_eom, (SMFICTX *c), (c), SMFIS_TEMPFAIL)
+COUNTED(cb_abort, (SMFICTX *c), (c), SMFIS_CONTINUE)
+COUNTED(cb_close, (SMFICTX *c), (c), SMFIS_CONTINUE)
 
 /* The filter description, bound to the runtime slot. */
 struct smfiDesc *am_callbacks_filter(struct am_runtime_slot *slot)

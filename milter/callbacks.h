@@ -16,4 +16,9 @@ struct smfiDesc *am_callbacks_filter(struct am_runtime_slot *slot);
 /* How many callbacks are running right now (for a clean stop). */
 int am_callbacks_busy(void);
 
+/* Let no new callback in: from now on each answers the MTA with a
+ * temporary failure without touching any state (called once smfi_main()
+ * has returned, before the wait for the running ones). */
+void am_callbacks_shut(void);
+
 #endif

@@ -151,9 +151,9 @@ static struct am_metrics_http *start_metrics(const struct am_config *cfg, struct
 }
 
 /* At a stop (SIGTERM, or SIGHUP, which libmilter treats alike) smfi_main()
- * returns at once; let the callbacks still running (an end of message
- * waiting on DNS) finish first, within the DNS budget and some, before
- * anything is freed. */
+ * returns at once; new callbacks are refused (am_callbacks_shut), and the
+ * ones still running (an end of message waiting on DNS) finish first,
+ * within the DNS budget and some, before anything is freed. */
 static void wait_for_callbacks(struct am_runtime_slot *slot)
 {
 	const struct timespec tick = {0, 20 * 1000000L};
@@ -219,6 +219,7 @@ int main(int argc, char **argv)
 	am_daemon_ready();
 	rc = smfi_main();
 	am_log(LOG_INFO, "stopping");
+	am_callbacks_shut();
 	wait_for_callbacks(&slot);
 	am_daemon_stop_reloader();
 	am_metrics_http_stop(metrics_srv);

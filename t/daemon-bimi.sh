@@ -4,10 +4,12 @@
 # Every message carries forged BIMI-Location and BIMI-Indicator headers; in
 # every case they are deleted, and only a pass adds one BIMI-Location (ours).
 # Cases: pass (with a=), fallback to the organisational domain, skipped
-# (p=none, pct<100, sp=none, DMARC fail), declined, no record, bad record,
+# (p=none, pct<100, sp=none, an organisational domain with p=none under a
+# subdomain's own p=reject, DMARC fail), declined, no record, bad record,
 # DNS timeout, a BIMI-Selector covered by an aligned passing signature
 # (honoured), unsigned or signed without it in h= (ignored); then
-# require_evidence = yes and enable = no by SIGUSR1 reloads. Last, the
+# require_evidence = yes with org_domain_enforcement = no, and enable = no
+# by SIGUSR1 reloads. Last, the
 # authentication_milter scenarios of $AM_SHARED/conformance/bimi/authmilter
 # (their zone converted to unbound local-data, messages signed with its
 # dkim1 key), skipped with a reason where they do not apply.
@@ -26,7 +28,7 @@ LOGO=https://logo.example/brand.svg
 {
 	for d in pass.example pnone.example pct.example spnone.example news.spnone.example \
 		fallback.example news.fallback.example declined.example norecord.example bad.example \
-		slow.example sel.example; do
+		slow.example sel.example news.lax.example; do
 		zone_txt "$d" 'v=spf1 ip4:192.0.2.0/24 -all'
 	done
 	zone_txt rsa2048._domainkey.sel.example "$(fixture_key rsa2048)"
@@ -51,6 +53,9 @@ default._bimi.slow.example TIMEOUT
 _dmarc.sel.example. 300 IN TXT "v=DMARC1; p=reject"
 default._bimi.sel.example. 300 IN TXT "v=BIMI1; l=https://sel.example/default.svg"
 brand._bimi.sel.example. 300 IN TXT "v=BIMI1; l=https://sel.example/brand.svg"
+_dmarc.lax.example. 300 IN TXT "v=DMARC1; p=none"
+_dmarc.news.lax.example. 300 IN TXT "v=DMARC1; p=reject"
+default._bimi.news.lax.example. 300 IN TXT "v=BIMI1; l=https://lax.example/news.svg; a=https://lax.example/vmc.pem"
 EOF
 	# authentication_milter's zone: "name ttl IN TXT ( "..." )" -> local-data.
 	[ -r "$CONF/bimi.zonefile" ] &&
@@ -131,6 +136,12 @@ mkmsg spnone news.spnone.example
 drive spnone $GOOD news.spnone.example
 check spnone skipped ' \(DMARC policy not at enforcement p=reject sp=none\)$' '' ""
 
+# news.lax.example enforces, its organisational domain lax.example does not.
+mkmsg orglax news.lax.example
+drive orglax $GOOD news.lax.example
+check orglax skipped ' \(organisational domain lax\.example DMARC policy not at enforcement p=none sp=unset\)$' \
+	'bimi_reason="organisational domain lax\.example' ""
+
 mkmsg dmarcfail pnone.example
 drive dmarcfail $BAD pnone.example
 check dmarcfail skipped ' \(DMARC did not pass\)$' '' ""
@@ -173,11 +184,16 @@ drive sel-noth $GOOD sel.example
 like "$(ar_entries dkim)" '^dkim=pass ' "sel-noth: the signature verifies"
 check sel-noth pass ' header\.d=sel\.example header\.selector=default ' '' "v=BIMI1; l=https://sel.example/default.svg"
 
-# ---- [bimi] require_evidence = yes, then enable = no (SIGUSR1) ----------
-daemon_config "$T/am.ini" dmarc.psl_file="$PSL" bimi.require_evidence=yes
+# ---- [bimi] require_evidence = yes and org_domain_enforcement = no, then
+# ---- enable = no (SIGUSR1) ------------------------------------------------
+daemon_config "$T/am.ini" dmarc.psl_file="$PSL" bimi.require_evidence=yes bimi.org_domain_enforcement=no
 daemon_reload
 daemon_wait_log "reloaded .*: generation 2\$" 10
-ok $? "reload: require_evidence = yes"
+ok $? "reload: require_evidence = yes, org_domain_enforcement = no"
+cp "$T/orglax.eml" "$T/orglax-off.eml"
+drive orglax-off $GOOD news.lax.example
+check orglax-off pass ' header\.d=news\.lax\.example header\.selector=default ' '' \
+	"v=BIMI1; l=https://lax.example/news.svg; a=https://lax.example/vmc.pem"
 cp "$T/pass.eml" "$T/evidence-pass.eml"
 drive evidence-pass $GOOD pass.example
 check evidence-pass pass ' header\.d=pass\.example ' '' "v=BIMI1; l=$LOGO; a=https://logo.example/vmc.pem"

@@ -121,6 +121,10 @@ static void test_selector_parser(void)
 	}
 }
 
+/* Short names for the case tables: discovery modes and policies. */
+enum { P = AM_DMARC_PSL, W = AM_DMARC_TREEWALK };
+enum { N = AM_DMARC_P_NONE, Q = AM_DMARC_P_QUARANTINE, R = AM_DMARC_P_REJECT, U = AM_DMARC_P_UNSPEC };
+
 /* A DMARC pass under p=reject for example.com. */
 static struct am_dmarc_result dmarc_pass(const char *from)
 {
@@ -135,8 +139,6 @@ static struct am_dmarc_result dmarc_pass(const char *from)
 
 static void test_eligibility(void)
 {
-	enum { P = AM_DMARC_PSL, W = AM_DMARC_TREEWALK };
-	enum { N = AM_DMARC_P_NONE, Q = AM_DMARC_P_QUARANTINE, R = AM_DMARC_P_REJECT, U = AM_DMARC_P_UNSPEC };
 	static const struct ecase {
 		const char *what, *from, *poldom;
 		int mode, checked, res, from_status, p, sp, policy, pct, testing, psd;
@@ -297,6 +299,100 @@ static void test_selector_choice(const struct am_dmarc_ctx *ctx, struct am_dns *
 	ok(strcmp(r.selector, "brand") == 0, "h= entries compared without case and blanks");
 	r = check_msg(NULL, dns, "example.com", NULL, NULL, AM_RES_NONE, NULL, 0, 'r');
 	ok(r.checked && r.result == AM_BIMI_SKIPPED, "no DMARC context: skipped (%s)", r.reason);
+}
+
+/* The organisational domain's own record: the pure rule. */
+static void test_org_enforcing(void)
+{
+	static const struct ocase {
+		const char *what;
+		int present, mode, p, sp, pct;
+		char t;
+		const char *why;   /* NULL: enforcing */
+	} cs[] = {
+		{"p=reject", 1, P, R, U, -1, 0, NULL},
+		{"p=quarantine", 1, P, Q, U, -1, 0, NULL},
+		{"p=reject sp=quarantine", 1, P, R, Q, 100, 0, NULL},
+		{"no record", 0, P, U, U, -1, 0, "publishes no DMARC record"},
+		{"p=none", 1, P, N, U, -1, 0, "p=none"},
+		{"p unset", 1, W, U, U, -1, 0, "p=unset"},
+		{"sp=none", 1, P, R, N, -1, 0, "sp=none"},
+		{"psl, pct=50", 1, P, Q, U, 50, 0, "pct=50"},
+		{"treewalk ignores pct", 1, W, Q, U, 50, 0, NULL},
+		{"treewalk, t=y", 1, W, R, U, -1, 'y', "t=y"},
+		{"psl mode has no t=", 1, P, R, U, -1, 'y', NULL},
+	};
+	for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
+		const struct ocase *c = &cs[i];
+		struct am_dmarc_record rec = {.p = (enum am_dmarc_policy)c->p, .sp = (enum am_dmarc_policy)c->sp,
+					      .pct = c->pct, .t = c->t};
+		char why[128] = "";
+		bool e = am_bimi_org_enforcing(c->present ? &rec : NULL, "example.com",
+					       (enum am_dmarc_discovery)c->mode, why, sizeof(why));
+		if (c->why == NULL)
+			ok(e, "organisational domain enforces: %s", c->what);
+		else
+			ok(!e && strstr(why, c->why) != NULL && strstr(why, "example.com") != NULL,
+			   "organisational domain does not enforce: %s (%s)", c->what, why);
+	}
+}
+
+/* The organisational-domain check inside am_bimi_check, on its own zone:
+ * news.X.example publishes its own p=reject, X.example is the org domain. */
+static void test_org_domain_check(void)
+{
+	static const char z[] =
+		"_dmarc.enforce.example TXT v=DMARC1; p=reject\n"
+		"_dmarc.lax.example TXT v=DMARC1; p=none; rua=mailto:d@lax.example\n"
+		"_dmarc.slow.example TIMEOUT\n"
+		"default._bimi.news.enforce.example TXT v=BIMI1; l=https://enforce.example/l.svg\n"
+		"default._bimi.news.lax.example TXT v=BIMI1; l=https://lax.example/l.svg\n"
+		"default._bimi.news.bare.example TXT v=BIMI1; l=https://bare.example/l.svg\n"
+		"default._bimi.news.slow.example TXT v=BIMI1; l=https://slow.example/l.svg\n";
+	static const struct kcase {
+		const char *what, *org, *poldom;
+		bool rule, blank_org;   /* blank_org: DMARC left org_domain empty */
+		enum am_bimi_outcome want;
+		unsigned queries;
+		const char *why;
+	} cs[] = {
+		{"org domain at enforcement", "enforce.example", NULL, true, false, AM_BIMI_PASS, 2, ""},
+		{"org domain p=none", "lax.example", NULL, true, false, AM_BIMI_SKIPPED, 1, "lax.example DMARC policy not"},
+		{"org domain without a record", "bare.example", NULL, true, false, AM_BIMI_SKIPPED, 1, "no DMARC record"},
+		{"org domain record times out", "slow.example", NULL, true, false, AM_BIMI_TEMPERROR, 1, "timeout"},
+		{"rule off: the author's record alone", "lax.example", NULL, false, false, AM_BIMI_PASS, 1, ""},
+		{"record found at the org domain: no second look-up", "lax.example", "lax.example", true, false,
+		 AM_BIMI_PASS, 1, ""},
+		/* the tree walk news.lax.example, lax.example, example finds it */
+		{"org domain worked out here (p=none)", "lax.example", NULL, true, true, AM_BIMI_SKIPPED, 4,
+		 "lax.example DMARC policy not"},
+		{"org domain worked out here (enforcing)", "enforce.example", NULL, true, true, AM_BIMI_PASS, 5, ""},
+	};
+	char err[256];
+	struct am_dns *dns = am_dns_table_new(z, err, sizeof(err));
+	struct am_dmarc_ctx *ctx = am_dmarc_ctx_new(&(struct am_dmarc_settings){.discovery = AM_DMARC_TREEWALK},
+						    err, sizeof(err));
+
+	if (!ok(dns != NULL && ctx != NULL, "organisational-domain zone and context (%s)", err))
+		goto out;
+	for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
+		const struct kcase *c = &cs[i];
+		char from[96];
+		snprintf(from, sizeof(from), "news.%s", c->org);
+		struct am_dmarc_result d = dmarc_pass(from);
+		struct am_dkim_result dk = {.checked = true};
+		struct am_bimi_input in = {.dmarc = &d, .dkim = &dk, .org_enforcement = c->rule};
+		struct am_bimi_result r;
+		snprintf(d.org_domain, sizeof(d.org_domain), "%s", c->blank_org ? "" : c->org);
+		snprintf(d.policy_domain, sizeof(d.policy_domain), "%s", c->poldom ? c->poldom : from);
+		am_bimi_check(ctx, dns, NULL, &in, &r);
+		ok(r.result == c->want && r.dns_queries == c->queries && strstr(r.reason, c->why) != NULL,
+		   "%s: bimi=%s after %u queries (%s)", c->what, am_bimi_outcome_name(r.result), r.dns_queries,
+		   r.reason);
+	}
+out:
+	am_dmarc_ctx_free(ctx);
+	am_dns_destroy(dns);
 }
 
 static void test_output(void)
@@ -553,6 +649,8 @@ int main(void)
 	test_record_parser();
 	test_selector_parser();
 	test_eligibility();
+	test_org_enforcing();
+	test_org_domain_check();
 	if (!ok(dns != NULL, "zone table loads (%s)", dns ? "" : err))
 		return done_testing() | 1;
 	test_lookup(dns);
