@@ -326,7 +326,9 @@ struct am_config *am_config_defaults(char *err, size_t errlen)
 		return snprintf(err, errlen, "out of memory"), NULL;
 	for (size_t i = 0; i < am_options_count; i++) {
 		const struct am_option *o = &am_options[i];
-		if (am_config_set(cfg, o->section, o->key, o->def, "(default)", 0, err, errlen) != 0) {
+		char why[256];
+		if (set_value(cfg, o, o->def, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "(default): [%s] %s: %s", o->section, o->key, why);
 			am_config_free(cfg);
 			return NULL;
 		}
