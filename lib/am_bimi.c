@@ -262,28 +262,39 @@ void am_bimi_lookup(struct am_dns *dns, struct am_dns_budget *budget, const char
 	snprintf(out->reason, sizeof(out->reason), "no BIMI record");
 }
 
-/* The draft's rule for an author whose DMARC record is not its
- * organisational domain's: look that domain's own record up too. false
- * with out decided (skipped, or temperror) when it does not enforce. */
-static bool org_domain_enforces(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct am_dns_budget *budget,
-				const struct am_dmarc_result *d, struct am_bimi_result *out)
+/* The author's organisational domain into org. DMARC leaves it empty when
+ * it did not need it (the author's own record, identifiers equal to the
+ * author); then it is worked out here. false with out decided
+ * (temperror) when it cannot be. */
+static bool org_domain_of(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct am_dns_budget *budget,
+			  const struct am_dmarc_result *d, char *org, size_t orglen, struct am_bimi_result *out)
 {
-	struct am_dmarc_record rec;
-	char err[sizeof(out->reason)], org[AM_DOMAIN_MAX];
+	char err[sizeof(out->reason)];
 	unsigned queries = 0;
-	int found;
+	int r = 0;
 
-	/* DMARC leaves org_domain empty when it did not need it (the author's
-	 * own record, identifiers equal to the author). */
-	snprintf(org, sizeof(org), "%s", d->org_domain);
-	if (org[0] == '\0' &&
-	    am_dmarc_org_domain(ctx, dns, budget, d->header_from, org, sizeof(org), &queries, err, sizeof(err)) < 0) {
-		out->dns_queries += queries;
+	snprintf(org, orglen, "%s", d->org_domain);
+	if (org[0] == '\0')
+		r = am_dmarc_org_domain(ctx, dns, budget, d->header_from, org, orglen, &queries, err, sizeof(err));
+	out->dns_queries += queries;
+	if (r < 0) {
 		out->result = AM_BIMI_TEMPERROR;
 		snprintf(out->reason, sizeof(out->reason), "organisational domain: %s", err);
 		return false;
 	}
-	out->dns_queries += queries;
+	return true;
+}
+
+/* The draft's rule for an author whose DMARC record is not its
+ * organisational domain's: look that domain's own record up too. false
+ * with out decided (skipped, or temperror) when it does not enforce. */
+static bool org_domain_enforces(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct am_dns_budget *budget,
+				const struct am_dmarc_result *d, const char *org, struct am_bimi_result *out)
+{
+	struct am_dmarc_record rec;
+	char err[sizeof(out->reason)];
+	int found;
+
 	if (strcasecmp(org, d->policy_domain) == 0)
 		return true;
 	found = am_dmarc_record_at(ctx, dns, budget, org, &rec, err, sizeof(err));
@@ -306,7 +317,7 @@ static bool org_domain_enforces(const struct am_dmarc_ctx *ctx, struct am_dns *d
 void am_bimi_check(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct am_dns_budget *budget,
 		   const struct am_bimi_input *in, struct am_bimi_result *out)
 {
-	char why[sizeof(out->reason)];
+	char why[sizeof(out->reason)], org[AM_DOMAIN_MAX];
 
 	memset(out, 0, sizeof(*out));
 	out->checked = true;
@@ -320,11 +331,12 @@ void am_bimi_check(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct am
 		snprintf(out->reason, sizeof(out->reason), "%s", why);
 		return;
 	}
-	if (in->org_enforcement && !org_domain_enforces(ctx, dns, budget, in->dmarc, out))
+	if (!org_domain_of(ctx, dns, budget, in->dmarc, org, sizeof(org), out))
+		return;
+	if (in->org_enforcement && !org_domain_enforces(ctx, dns, budget, in->dmarc, org, out))
 		return;
 	choose_selector(ctx, dns, budget, in, out);
-	am_bimi_lookup(dns, budget, in->dmarc->header_from, in->dmarc->org_domain, out->selector,
-		       in->require_evidence, out);
+	am_bimi_lookup(dns, budget, in->dmarc->header_from, org, out->selector, in->require_evidence, out);
 }
 
 /* BIMI-Location value; see am_bimi.h. */

@@ -3,7 +3,8 @@
 # records on a real unbound, DKIM signatures made by Mail::DKIM at test time.
 # Every message carries forged BIMI-Location and BIMI-Indicator headers; in
 # every case they are deleted, and only a pass adds one BIMI-Location (ours).
-# Cases: pass (with a=), fallback to the organisational domain, skipped
+# Cases: pass (with a=), fallback to the organisational domain (also from a
+# subdomain with a DMARC record of its own), skipped
 # (p=none, pct<100, sp=none, an organisational domain with p=none under a
 # subdomain's own p=reject, DMARC fail), declined, no record, bad record,
 # DNS timeout, a BIMI-Selector covered by an aligned passing signature
@@ -28,7 +29,7 @@ LOGO=https://logo.example/brand.svg
 {
 	for d in pass.example pnone.example pct.example spnone.example news.spnone.example \
 		fallback.example news.fallback.example declined.example norecord.example bad.example \
-		slow.example sel.example news.lax.example; do
+		slow.example sel.example news.lax.example news.ownrec.example; do
 		zone_txt "$d" 'v=spf1 ip4:192.0.2.0/24 -all'
 	done
 	zone_txt rsa2048._domainkey.sel.example "$(fixture_key rsa2048)"
@@ -54,6 +55,9 @@ _dmarc.sel.example. 300 IN TXT "v=DMARC1; p=reject"
 default._bimi.sel.example. 300 IN TXT "v=BIMI1; l=https://sel.example/default.svg"
 brand._bimi.sel.example. 300 IN TXT "v=BIMI1; l=https://sel.example/brand.svg"
 _dmarc.lax.example. 300 IN TXT "v=DMARC1; p=none"
+_dmarc.ownrec.example. 300 IN TXT "v=DMARC1; p=reject"
+_dmarc.news.ownrec.example. 300 IN TXT "v=DMARC1; p=quarantine"
+default._bimi.ownrec.example. 300 IN TXT "v=BIMI1; l=https://ownrec.example/org.svg"
 _dmarc.news.lax.example. 300 IN TXT "v=DMARC1; p=reject"
 default._bimi.news.lax.example. 300 IN TXT "v=BIMI1; l=https://lax.example/news.svg; a=https://lax.example/vmc.pem"
 EOF
@@ -141,6 +145,12 @@ mkmsg orglax news.lax.example
 drive orglax $GOOD news.lax.example
 check orglax skipped ' \(organisational domain lax\.example DMARC policy not at enforcement p=none sp=unset\)$' \
 	'bimi_reason="organisational domain lax\.example' ""
+
+# news.ownrec.example has its own DMARC record but no BIMI record: the
+# organisational domain's BIMI record is found all the same.
+mkmsg ownrec news.ownrec.example
+drive ownrec $GOOD news.ownrec.example
+check ownrec pass ' header\.d=ownrec\.example header\.selector=default ' '' "v=BIMI1; l=https://ownrec.example/org.svg"
 
 mkmsg dmarcfail pnone.example
 drive dmarcfail $BAD pnone.example

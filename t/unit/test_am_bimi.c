@@ -348,7 +348,9 @@ static void test_org_domain_check(void)
 		"default._bimi.news.enforce.example TXT v=BIMI1; l=https://enforce.example/l.svg\n"
 		"default._bimi.news.lax.example TXT v=BIMI1; l=https://lax.example/l.svg\n"
 		"default._bimi.news.bare.example TXT v=BIMI1; l=https://bare.example/l.svg\n"
-		"default._bimi.news.slow.example TXT v=BIMI1; l=https://slow.example/l.svg\n";
+		"default._bimi.news.slow.example TXT v=BIMI1; l=https://slow.example/l.svg\n"
+		"_dmarc.brand.example TXT v=DMARC1; p=quarantine\n"
+		"default._bimi.brand.example TXT v=BIMI1; l=https://brand.example/org.svg\n";
 	static const struct kcase {
 		const char *what, *org, *poldom;
 		bool rule, blank_org;   /* blank_org: DMARC left org_domain empty */
@@ -367,6 +369,11 @@ static void test_org_domain_check(void)
 		{"org domain worked out here (p=none)", "lax.example", NULL, true, true, AM_BIMI_SKIPPED, 4,
 		 "lax.example DMARC policy not"},
 		{"org domain worked out here (enforcing)", "enforce.example", NULL, true, true, AM_BIMI_PASS, 5, ""},
+		/* news.brand.example has no BIMI record: the org domain's is used */
+		{"org domain worked out here, its BIMI record found", "brand.example", NULL, true, true, AM_BIMI_PASS,
+		 6, ""},
+		{"rule off, org domain worked out here, its BIMI record found", "brand.example", NULL, false, true,
+		 AM_BIMI_PASS, 5, ""},
 	};
 	char err[256];
 	struct am_dns *dns = am_dns_table_new(z, err, sizeof(err));
@@ -386,9 +393,10 @@ static void test_org_domain_check(void)
 		snprintf(d.org_domain, sizeof(d.org_domain), "%s", c->blank_org ? "" : c->org);
 		snprintf(d.policy_domain, sizeof(d.policy_domain), "%s", c->poldom ? c->poldom : from);
 		am_bimi_check(ctx, dns, NULL, &in, &r);
-		ok(r.result == c->want && r.dns_queries == c->queries && strstr(r.reason, c->why) != NULL,
-		   "%s: bimi=%s after %u queries (%s)", c->what, am_bimi_outcome_name(r.result), r.dns_queries,
-		   r.reason);
+		ok(r.result == c->want && r.dns_queries == c->queries && strstr(r.reason, c->why) != NULL &&
+			   (r.result != AM_BIMI_PASS || strcmp(r.domain, strcmp(c->org, "brand.example") ? from : c->org) == 0),
+		   "%s: bimi=%s header.d=%s after %u queries (%s)", c->what, am_bimi_outcome_name(r.result), r.domain,
+		   r.dns_queries, r.reason);
 	}
 out:
 	am_dmarc_ctx_free(ctx);
