@@ -276,6 +276,15 @@ static int on_value(void *user, const char *section, const char *key, const char
 	const struct am_option *o = find_option(section, key);
 	char msg[512];
 
+	/* libinih starts a comment at a ';' after a blank ("key = ; note")
+	 * but keeps one right after '=' ("key =;x" reads ";x"): refuse that
+	 * form, a mistyped comment that no written file could say back. */
+	if (o != NULL && value[0] == ';') {
+		snprintf(msg, sizeof(msg), "%s:%d: [%s] %s: a value may not begin with ';' (put a blank "
+			 "before a comment)", ld->path, ld->line, section, key);
+		fail_at(ld, msg);
+		return 1;
+	}
 	if (o != NULL) {
 		size_t idx = (size_t)(o - am_options);
 		bool is_list = o->type == AM_OPT_CIDRS || o->type == AM_OPT_WORDS;

@@ -54,6 +54,8 @@ static void test_bad_inputs(void)
 	refused("[milter]\nthis line has no equals sign\n", 2, "syntax error", "syntax error");
 	refused("[dns]\ntimeout_ms = 1000\ntimeout_ms = 2000\n", 3, "set twice (first at line 2)", "duplicate key");
 	refused("[scores]\nspf_fail = 2000\n", 2, "out of range", "score out of range");
+	refused("[greylist]\nwhitelist_hosts =;whitelist_senders =\n", 2, "may not begin with ';'",
+		"a value that begins with ';' (fuzz/regressions/config)");
 	char longline[400];
 	snprintf(longline, sizeof(longline), "[server]\nauthserv_id = %0300d\n", 1);
 	refused(longline, 2, "line longer than", "over-long line");
@@ -62,7 +64,7 @@ static void test_bad_inputs(void)
 static void test_values(void)
 {
 	char err[512] = "";
-	struct am_config *cfg = load("; comment\n[server]\nauthserv_id = mx.example.org\n"
+	struct am_config *cfg = load("; comment\n[server]\nauthserv_id = mx.example.org ; inline comment\n"
 				     "trusted_networks = 192.0.2.0/24,\n  2001:db8::/32\n"
 				     "[milter]\nsocket = inet:8895@127.0.0.1\nsocket_mode = 0666\n"
 				     "[spf]\nfail_action = reject\n[thresholds]\nreject = 0\n",
