@@ -269,10 +269,9 @@ static char *read_line(char *str, int num, void *stream)
 	return str;
 }
 
-/* libinih handler: one key = value. */
-static int on_value(void *user, const char *section, const char *key, const char *value)
+/* One key = value line of the file. */
+static void set_from_file(struct loader *ld, const char *section, const char *key, const char *value)
 {
-	struct loader *ld = user;
 	const struct am_option *o = find_option(section, key);
 	char msg[512];
 
@@ -283,7 +282,7 @@ static int on_value(void *user, const char *section, const char *key, const char
 		snprintf(msg, sizeof(msg), "%s:%d: [%s] %s: a value may not begin with ';' (put a blank "
 			 "before a comment)", ld->path, ld->line, section, key);
 		fail_at(ld, msg);
-		return 1;
+		return;
 	}
 	if (o != NULL) {
 		size_t idx = (size_t)(o - am_options);
@@ -291,18 +290,20 @@ static int on_value(void *user, const char *section, const char *key, const char
 		if (ld->set_at[idx] != 0 && o->type == AM_OPT_WORDS) {
 			/* A continuation line: append to the words so far. */
 			char *joined = NULL;
-			if (asprintf(&joined, "%s %s", *(char **)field(ld->cfg, o), value) < 0)
-				return fail_at(ld, "out of memory"), 1;
+			if (asprintf(&joined, "%s %s", *(char **)field(ld->cfg, o), value) < 0) {
+				fail_at(ld, "out of memory");
+				return;
+			}
 			if (am_config_set(ld->cfg, section, key, joined, ld->path, ld->line, msg, sizeof(msg)) != 0)
 				fail_at(ld, msg);
 			free(joined);
-			return 1;
+			return;
 		}
 		if (ld->set_at[idx] != 0 && !is_list) {
 			snprintf(msg, sizeof(msg), "%s:%d: [%s] %s is set twice (first at line %d)",
 				 ld->path, ld->line, section, key, ld->set_at[idx]);
 			fail_at(ld, msg);
-			return 1;
+			return;
 		}
 		if (ld->set_at[idx] == 0 && o->type == AM_OPT_CIDRS)
 			am_cidr_list_free(field(ld->cfg, o));
@@ -310,6 +311,28 @@ static int on_value(void *user, const char *section, const char *key, const char
 	}
 	if (am_config_set(ld->cfg, section, key, value, ld->path, ld->line, msg, sizeof(msg)) != 0)
 		fail_at(ld, msg);
+}
+
+/* libinih handler: one key = value, or an indented continuation line.
+ * libinih (Debian's 55) cuts "value ; comment" on the key's own line but
+ * not on a continuation line: cut it there the same way. */
+static int on_value(void *user, const char *section, const char *key, const char *value)
+{
+	char *text = strdup(value);
+
+	if (text == NULL) {
+		fail_at(user, "out of memory");
+		return 1;
+	}
+	for (char *p = text; *p; p++)
+		if (*p == ';' && p > text && (p[-1] == ' ' || p[-1] == '\t')) {
+			while (p > text && (p[-1] == ' ' || p[-1] == '\t'))
+				p--;
+			*p = '\0';
+			break;
+		}
+	set_from_file(user, section, key, text);
+	free(text);
 	return 1;
 }
 
@@ -402,10 +425,30 @@ void am_config_free(struct am_config *cfg)
 	free(cfg);
 }
 
-/* Print one option's value as it would be written in the file. */
+/* Column where a dumped list folds onto an indented continuation line, so
+ * that every line of a dump loads again (the loader's lines are short). */
+#define DUMP_FOLD_COLUMN 76
+
+/* Print n bytes of one list item after the ones before it, folding first
+ * when it would pass DUMP_FOLD_COLUMN; *col is the current column. */
+static void dump_item(FILE *out, const char *item, size_t n, size_t *col, bool first)
+{
+	if (!first && *col + 1 + n > DUMP_FOLD_COLUMN) {
+		fputs("\n    ", out);
+		*col = 4;
+	} else if (!first) {
+		fputc(' ', out);
+		(*col)++;
+	}
+	fwrite(item, 1, n, out);
+	*col += n;
+}
+
+/* Print one option's value as it would be written in the file; lists fold. */
 static void dump_value(const struct am_config *cfg, const struct am_option *o, FILE *out)
 {
 	const void *f = (const char *)cfg + o->offset;
+	size_t col = strlen(o->key) + 3;   /* after "key = " */
 
 	switch (o->type) {
 	case AM_OPT_BOOL: fputs(*(const bool *)f ? "yes" : "no", out); break;
@@ -415,13 +458,24 @@ static void dump_value(const struct am_config *cfg, const struct am_option *o, F
 	case AM_OPT_STRING:
 	case AM_OPT_CHOICE:
 	case AM_OPT_CHOICES:
-	case AM_OPT_WORDS:
 	case AM_OPT_SOCKET: fputs(*(char *const *)f ? *(char *const *)f : "", out); break;
 	case AM_OPT_ACTION: fputs(am_action_name(*(const enum am_action *)f), out); break;
+	case AM_OPT_WORDS: {
+		const char *p = *(char *const *)f ? *(char *const *)f : "";
+		for (bool first = true;; first = false) {
+			p += strspn(p, " \t");
+			size_t n = strcspn(p, " \t");
+			if (n == 0)
+				break;
+			dump_item(out, p, n, &col, first);
+			p += n;
+		}
+		break;
+	}
 	case AM_OPT_CIDRS: {
 		const struct am_cidr_list *l = f;
 		for (size_t i = 0; i < l->count; i++)
-			fprintf(out, "%s%s", i ? " " : "", l->items[i].text);
+			dump_item(out, l->items[i].text, strlen(l->items[i].text), &col, i == 0);
 		break;
 	}
 	}

@@ -118,7 +118,7 @@ const struct am_option am_options[] = {
 	OPT("greylist", "normalise_verp", AM_OPT_BOOL, grey_norm_verp, "yes", 0, 0, NULL,
 	    "Every run of digits in the sender's local part counts as one '#', so list and "
 	    "bounce senders (bounce-12345@) do not make a new triplet per message."),
-	OPT("greylist", "dynamic_keywords", AM_OPT_STRING, grey_dynamic_keywords,
+	OPT("greylist", "dynamic_keywords", AM_OPT_WORDS, grey_dynamic_keywords,
 	    "dyn dynamic dynip dhcp dsl adsl vdsl xdsl ppp pppoe dial dialup pool cable cpe "
 	    "broadband customer cust residential res ftth fttx", 0, 0, NULL,
 	    "With clients = suspicious: a host name looks dynamic when a label left of its last "

@@ -1,7 +1,7 @@
 /*
  * test_am_config.c - the ini loader: defaults, every kind of bad input
- * (each must name FILE:LINE), lists over several lines, and the shipped
- * etc/authmilter.ini.
+ * (each must name FILE:LINE), lists over several lines, comments after
+ * values, the dump loading again, and the shipped etc/authmilter.ini.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +88,72 @@ static void test_values(void)
 	am_config_free(cfg);
 }
 
+/* "; comment" after a value: cut on the key's line and on continuation
+ * lines alike (libinih cuts only the former). */
+static void test_inline_comments(void)
+{
+	char err[512] = "";
+	struct am_config *cfg = load("[greylist]\nwhitelist_hosts = a.example ; ours\n"
+				     "    b.example\t; partner\n    c.example;d\n"
+				     "[server]\ntrusted_networks = 10.0.0.0/8\n  192.168.0.0/16 ; lan\n",
+				     err, sizeof(err));
+
+	if (!ok(cfg != NULL, "comments after values on continuation lines load")) {
+		diag("%s", err);
+		return;
+	}
+	is_str(cfg->grey_whitelist_hosts, "a.example b.example c.example;d",
+	       "a comment is cut on continuation lines too (';' inside a word is kept)");
+	is_int(cfg->trusted_networks.count, 2, "CIDR list continued past a comment");
+	am_config_free(cfg);
+}
+
+/* A dump loads again and dumps the same: long lists fold onto indented
+ * lines no longer than the loader takes (found by the config fuzz target). */
+static void test_dump_round_trip(void)
+{
+	char err[512] = "", *text = NULL, *again_text = NULL, *file = NULL;
+	size_t len = 0, again_len = 0, longest = 0;
+	FILE *f = open_memstream(&file, &len);
+	struct am_config *cfg, *again = NULL;
+
+	fputs("[greylist]\nwhitelist_hosts = first.example\n", f);
+	for (int i = 0; i < 40; i++)
+		fprintf(f, "  host-%02d.customers.example.net .partner-%02d.example\n", i, i);
+	fputs("[server]\ntrusted_networks = 10.0.0.0/8\n", f);
+	for (int i = 0; i < 40; i++)
+		fprintf(f, "  2001:db8:%x::/48 192.0.%d.0/24\n", i, i);
+	fclose(f);
+	cfg = load(file, err, sizeof(err));
+	free(file);
+	if (!ok(cfg != NULL, "a file with 81-entry lists loads (%s)", err))
+		return;
+	f = open_memstream(&text, &len);
+	am_config_dump(cfg, f);
+	fclose(f);
+	for (const char *l = text; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != '\0'))
+		if (strcspn(l, "\n") > longest)
+			longest = strcspn(l, "\n");
+	ok(longest <= 78, "every dumped line fits 78 columns (longest %zu)", longest);
+	if ((f = fopen(path, "w")) != NULL) {
+		fputs(text, f);
+		fclose(f);
+		again = am_config_load(path, err, sizeof(err));
+	}
+	ok(again != NULL, "the dump loads again (%s)", again ? "" : err);
+	if (again != NULL) {
+		f = open_memstream(&again_text, &again_len);
+		am_config_dump(again, f);
+		fclose(f);
+		ok(again_len == len && memcmp(text, again_text, len) == 0, "and dumps the same text");
+		is_int(again->trusted_networks.count, 81, "all 81 networks kept");
+	}
+	free(text);
+	free(again_text);
+	am_config_free(again);
+	am_config_free(cfg);
+}
+
 static void test_defaults_and_shipped(void)
 {
 	char err[512] = "", shipped[512];
@@ -140,6 +206,8 @@ int main(void)
 	snprintf(path, sizeof(path), "test_am_config.%ld.ini", (long)getpid());
 	test_bad_inputs();
 	test_values();
+	test_inline_comments();
+	test_dump_round_trip();
 	test_defaults_and_shipped();
 	test_every_option_documented();
 	unlink(path);
