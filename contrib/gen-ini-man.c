@@ -225,6 +225,7 @@ static void put_head(const char *date)
 	       "A line\n.Ql \"[section]\"\nstarts a section; a line\n"
 	       ".Ql \"key = value\"\nsets an option of it.\n"
 	       "Lines starting with\n.Ql \";\"\nor\n.Ql #\nare comments.\n"
+	       "After a value, a blank and\n.Ql \";\"\nstart a comment.\n"
 	       "A list (networks, words) may continue on indented lines.\n"
 	       "Options not in the file keep their defaults.\n"
 	       ".Pp\n"
