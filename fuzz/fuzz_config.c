@@ -2,9 +2,9 @@
  * fuzz/fuzz_config.c - fuzz target: the ini parser and the option table
  * (lib/am_config.c through am_config_load on a memory file, the module
  * checks of am_runtime_check_config). Checks: a refused file always says
- * why with FILE:LINE; an accepted one dumps (am_config_dump, what
- * `authmilter -n` and the manual rely on) to a file that loads again and
- * dumps to the same text.
+ * why with FILE:LINE; an accepted one dumps (am_config_dump: every
+ * option as a file would say it) to a file that loads again and dumps to
+ * the same text, so what the loader took is what the file meant.
  */
 #include <sys/mman.h>
 #include <unistd.h>

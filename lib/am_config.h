@@ -168,7 +168,9 @@ struct am_config *am_config_defaults(char *err, size_t errlen);
 int am_config_set(struct am_config *cfg, const char *section, const char *key,
 		  const char *value, const char *file, int line, char *err, size_t errlen);
 void am_config_free(struct am_config *cfg);
-/* Write every option with its current value, "[section] key = value". */
+/* Write every option with its current value as an ini file that loads
+ * again to the same values (lists folded onto indented lines); the tests'
+ * and the config fuzz target's check of the loader. */
 void am_config_dump(const struct am_config *cfg, FILE *out);
 
 #endif
