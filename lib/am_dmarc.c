@@ -489,6 +489,19 @@ static void check_multi(struct dmarc_run *run, const struct am_dmarc_input *in, 
 		 in->from->ndomains);
 }
 
+/* A message's look-up state, on the heap (its cache is large); NULL when
+ * out of memory. */
+static struct dmarc_run *run_new(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct am_dns_budget *budget)
+{
+	struct dmarc_run *run = calloc(1, sizeof *run);
+	if (run != NULL) {
+		run->ctx = ctx;
+		run->dns = dns;
+		run->budget = budget;
+	}
+	return run;
+}
+
 /* Evaluate DMARC for one message (see am_dmarc.h). */
 void am_dmarc_check(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct am_dns_budget *budget,
 		    const struct am_dmarc_input *in, struct am_dmarc_result *out)
@@ -505,13 +518,12 @@ void am_dmarc_check(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct a
 		from_error(in->from, out);
 		return;
 	}
-	struct dmarc_run *run = calloc(1, sizeof *run);
+	struct dmarc_run *run = run_new(ctx, dns, budget);
 	if (run == NULL) {
 		out->result = AM_RES_TEMPERROR;
 		snprintf(out->reason, sizeof out->reason, "out of memory");
 		return;
 	}
-	*run = (struct dmarc_run){ .ctx = ctx, .dns = dns, .budget = budget };
 	if (in->from->status == AM_FROM_OK)
 		check_domain(run, in->from->domain, in, out);
 	else
@@ -528,12 +540,11 @@ int am_dmarc_org_domain(const struct am_dmarc_ctx *ctx, struct am_dns *dns, stru
 	char norm[AM_DOMAIN_MAX];
 	if (am_domain_normalize(domain, norm, sizeof norm, err, errlen) < 0)
 		return -1;
-	struct dmarc_run *run = calloc(1, sizeof *run);
+	struct dmarc_run *run = run_new(ctx, dns, budget);
 	if (run == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	*run = (struct dmarc_run){ .ctx = ctx, .dns = dns, .budget = budget };
 	int r = dmarc_org(run, norm, out, outlen, err, errlen);
 	if (queries)
 		*queries = run->queries;
@@ -545,12 +556,11 @@ int am_dmarc_org_domain(const struct am_dmarc_ctx *ctx, struct am_dns *dns, stru
 int am_dmarc_record_at(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct am_dns_budget *budget,
 		       const char *domain, struct am_dmarc_record *rec, char *err, size_t errlen)
 {
-	struct dmarc_run *run = calloc(1, sizeof *run);
+	struct dmarc_run *run = run_new(ctx, dns, budget);
 	if (run == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	*run = (struct dmarc_run){ .ctx = ctx, .dns = dns, .budget = budget };
 	const struct dmarc_lookup *lk = dmarc_fetch(run, domain);
 	int r = lk->state == LK_RECORD ? 1 : lk->state == LK_TEMP ? -1 : 0;
 	if (r == 1)
@@ -568,10 +578,9 @@ int am_dmarc_aligned(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct 
 	char norm[AM_DOMAIN_MAX], org[AM_DOMAIN_MAX] = "", err[96];
 	if (am_domain_normalize(author, norm, sizeof norm, err, sizeof err) < 0)
 		return 0;
-	struct dmarc_run *run = calloc(1, sizeof *run);
+	struct dmarc_run *run = run_new(ctx, dns, budget);
 	if (run == NULL)
 		return -1;
-	*run = (struct dmarc_run){ .ctx = ctx, .dns = dns, .budget = budget };
 	int r = aligned(run, norm, org, ident, mode);
 	free(run);
 	return r;
