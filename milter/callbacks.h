@@ -21,4 +21,9 @@ int am_callbacks_busy(void);
  * has returned, before the wait for the running ones). */
 void am_callbacks_shut(void);
 
+/* Close the conversations libmilter left open at the stop (it drops those
+ * between two commands without xxfi_close) and return how many. Only after
+ * am_callbacks_shut() and once no callback runs. */
+unsigned am_callbacks_close_abandoned(void);
+
 #endif

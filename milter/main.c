@@ -153,8 +153,9 @@ static struct am_metrics_http *start_metrics(const struct am_config *cfg, struct
 /* At a stop (SIGTERM, or SIGHUP, which libmilter treats alike) smfi_main()
  * returns at once; new callbacks are refused (am_callbacks_shut), and the
  * ones still running (an end of message waiting on DNS) finish first,
- * within the DNS budget and some, before anything is freed. */
-static void wait_for_callbacks(struct am_runtime_slot *slot)
+ * within the DNS budget and some, before anything is freed. True when
+ * none is left running. */
+static bool wait_for_callbacks(struct am_runtime_slot *slot)
 {
 	const struct timespec tick = {0, 20 * 1000000L};
 	struct am_runtime *now = am_runtime_slot_get(slot); /* rt may be gone: reloads */
@@ -168,6 +169,7 @@ static void wait_for_callbacks(struct am_runtime_slot *slot)
 	if ((n = am_callbacks_busy()) > 0)
 		am_log(LOG_WARNING, "%d callback%s still running after %d ms; exiting anyway", n,
 		       n == 1 ? "" : "s", limit_ms);
+	return n == 0;
 }
 
 int main(int argc, char **argv)
@@ -220,7 +222,11 @@ int main(int argc, char **argv)
 	rc = smfi_main();
 	am_log(LOG_INFO, "stopping");
 	am_callbacks_shut();
-	wait_for_callbacks(&slot);
+	if (wait_for_callbacks(&slot)) {
+		unsigned n = am_callbacks_close_abandoned();
+		if (n > 0)
+			am_log(LOG_INFO, "closed %u conversation%s the stop left open", n, n == 1 ? "" : "s");
+	}
 	am_daemon_stop_reloader();
 	am_metrics_http_stop(metrics_srv);
 	am_runtime_slot_clear(&slot);
