@@ -4,8 +4,9 @@
 # [spf] and [dmarc] temperror_action = tempfail, every message of several
 # concurrent ones gets 451 within the per-message DNS budget (the answers
 # are timed: no thread waits past it), the daemon keeps running, and it
-# recovers by itself when the server comes back on the same port, and
-# after a reload back from the silent server.
+# recovers by itself when the server comes back on the same port (also
+# after an outage long enough for libunbound to mark it down), and after a
+# reload back from the silent server.
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 . "$top_srcdir/t/lib/daemon_config.sh"
 harness_init fault-dns
@@ -98,6 +99,41 @@ until drive $n && grep -q '^result: accept$' "$T/out.$n" || [ $(($(date +%s) - t
 done
 like "$(cat "$T/out.$n")" '^result: accept$' "DNS back: accepted again without a restart (after $(($(date +%s) - t0)) s, $((n - 6)) tries)"
 like "$(cat "$T/out.$n")" 'dmarc=pass' "DNS back: DMARC pass"
+# A name first asked during the outage: libunbound marked the server down
+# then; it is asked again and answered within seconds too.
+t0=$(date +%s%N)
+tries=1
+until drive 2 && grep -q '^result: accept$' "$T/out.2" || [ $tries -ge 20 ]; do
+	tries=$((tries + 1))
+	sleep 0.5
+done
+like "$(cat "$T/out.2")" '^result: accept$' "DNS back: a name asked during the outage resolves again ($((($(date +%s%N) - t0) / 1000000)) ms, $tries tries)"
+
+# ---- a long outage: libunbound marks the server down ----
+# After ~15 s of timeouts libunbound stops asking the server and answers
+# SERVFAIL at once (the messages still tempfail, now without waiting). Once
+# the server is back, mail must flow within seconds: the server's entry in
+# libunbound's infrastructure cache lives 2 s (with its default, 900 s,
+# mail flowed again only ~15 s after the server's return: measured).
+dns_stop
+t0=$(date +%s)
+while [ $(($(date +%s) - t0)) -lt 22 ]; do
+	drive 19
+	sleep 0.5
+done
+all_tempfail 19 19 '4\.7\.(1|24)' "long outage"
+dns_start "$T/zone" || bail_out "DNS server did not restart"
+t0=$(date +%s%N)
+tries=1
+until drive 19 && grep -q '^result: accept$' "$T/out.19" || [ $tries -ge 30 ]; do
+	tries=$((tries + 1))
+	sleep 0.5
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+like "$(cat "$T/out.19")" '^result: accept$' "long outage over: accepted again ($ms ms, $tries tries)"
+# Bound: the 2 s entry, plus libunbound's cached SERVFAIL for a name it
+# failed (5 s), plus slack.
+ok $([ $ms -le 10000 ] && echo 0 || echo 1) "long outage over: within 10 s of the server's return"
 
 # ---- a server that never answers (a reload points the daemon at it) ----
 daemon_config "$T/am.ini" "${base[@]}" "dns.nameservers=$AM_SILENT_NAMESERVERS"
