@@ -30,18 +30,6 @@ const char *am_dmarc_discovery_name(enum am_dmarc_discovery d)
 	return d == AM_DMARC_TREEWALK ? "treewalk" : "psl";
 }
 
-/* Parse "psl" / "treewalk". */
-int am_dmarc_discovery_parse(const char *s, enum am_dmarc_discovery *d)
-{
-	if (strcasecmp(s, "psl") == 0)
-		*d = AM_DMARC_PSL;
-	else if (strcasecmp(s, "treewalk") == 0)
-		*d = AM_DMARC_TREEWALK;
-	else
-		return -1;
-	return 0;
-}
-
 /* Parse a blank/comma separated list of domains (".x" = x and below). */
 static int domlist_parse(const char *text, struct dmarc_domlist *l, const char *what, char *err,
 			 size_t errlen)
@@ -128,11 +116,11 @@ struct am_dmarc_ctx *am_dmarc_ctx_from_config(const struct am_config *cfg, char 
 		.forwarder_spf_domains = cfg->dmarc_forwarder_spf_domains,
 		.forwarder_dkim_domains = cfg->dmarc_forwarder_dkim_domains,
 		.multi_from_evaluate = cfg->dmarc_multi_from_evaluate,
+		/* The option table admits psl or treewalk only (in any case). */
+		.discovery = cfg->dmarc_discovery && strcasecmp(cfg->dmarc_discovery, "treewalk") == 0
+				     ? AM_DMARC_TREEWALK
+				     : AM_DMARC_PSL,
 	};
-	if (am_dmarc_discovery_parse(cfg->dmarc_discovery ? cfg->dmarc_discovery : "psl", &s.discovery) < 0) {
-		snprintf(err, errlen, "[dmarc] discovery: '%.64s' is not psl or treewalk", cfg->dmarc_discovery);
-		return NULL;
-	}
 	char why[256];
 	struct am_dmarc_ctx *ctx = am_dmarc_ctx_new(&s, why, sizeof why);
 	if (ctx == NULL)

@@ -321,6 +321,10 @@ static void run_config(const char *psl_path)
 	ctx = am_dmarc_ctx_from_config(cfg, err, sizeof err);
 	ok(ctx != NULL && am_dmarc_ctx_discovery(ctx) == AM_DMARC_TREEWALK, "discovery = treewalk");
 	am_dmarc_ctx_free(ctx);
+	am_config_set(cfg, "dmarc", "discovery", "TreeWalk", "test", 4, err, sizeof err);
+	ctx = am_dmarc_ctx_from_config(cfg, err, sizeof err);
+	ok(ctx != NULL && am_dmarc_ctx_discovery(ctx) == AM_DMARC_TREEWALK, "discovery = TreeWalk (any case)");
+	am_dmarc_ctx_free(ctx);
 	ok(am_config_set(cfg, "dmarc", "discovery", "bogus", "test", 5, err, sizeof err) != 0 &&
 	       strstr(err, "test:5: [dmarc] discovery") != NULL,
 	   "bad discovery refused by the option table: %s", err);
