@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include "am_log.h"
@@ -24,41 +25,21 @@ struct priv {
 	bool leadspc;      /* header values carry their leading space */
 	bool noreply_hdr;  /* the MTA expects no reply per header */
 	bool can_skip;     /* SMFIS_SKIP allowed in the body callback */
-	struct priv *prev, *next; /* in open_privs */
+	LIST_ENTRY(priv) open_link; /* in open_privs */
 };
 
 /* Every connection's private data from negotiation to close. At a stop
  * libmilter drops the conversations that sit between two commands without
  * calling xxfi_close; am_callbacks_close_abandoned() closes what is left. */
 static pthread_mutex_t open_privs_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct priv *open_privs;
-
-static void open_privs_add(struct priv *p)
-{
-	pthread_mutex_lock(&open_privs_lock);
-	p->next = open_privs;
-	if (open_privs != NULL)
-		open_privs->prev = p;
-	open_privs = p;
-	pthread_mutex_unlock(&open_privs_lock);
-}
-
-static void open_privs_remove(struct priv *p)
-{
-	pthread_mutex_lock(&open_privs_lock);
-	if (p->prev != NULL)
-		p->prev->next = p->next;
-	else
-		open_privs = p->next;
-	if (p->next != NULL)
-		p->next->prev = p->prev;
-	pthread_mutex_unlock(&open_privs_lock);
-}
+static LIST_HEAD(, priv) open_privs = LIST_HEAD_INITIALIZER(open_privs);
 
 /* A connection's end: its session closed, its private data freed. */
 static void priv_close(struct priv *p)
 {
-	open_privs_remove(p);
+	pthread_mutex_lock(&open_privs_lock);
+	LIST_REMOVE(p, open_link);
+	pthread_mutex_unlock(&open_privs_lock);
 	am_session_close(p->conn);
 	free(p);
 }
@@ -101,7 +82,9 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 	p->noreply_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
 	p->can_skip = (*pf1 & SMFIP_SKIP) != 0;
 	smfi_setpriv(ctx, p);
-	open_privs_add(p);
+	pthread_mutex_lock(&open_privs_lock);
+	LIST_INSERT_HEAD(&open_privs, p, open_link);
+	pthread_mutex_unlock(&open_privs_lock);
 	smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name} {client_ptr} j");
 	smfi_setsymlist(ctx, SMFIM_HELO, "{tls_version} {cipher} {cert_subject}");
 	smfi_setsymlist(ctx, SMFIM_ENVFROM, "{i} {auth_authen} {auth_type}");
@@ -282,8 +265,8 @@ unsigned am_callbacks_close_abandoned(void)
 {
 	unsigned n = 0;
 
-	while (open_privs != NULL) {
-		priv_close(open_privs);
+	while (!LIST_EMPTY(&open_privs)) {
+		priv_close(LIST_FIRST(&open_privs));
 		n++;
 	}
 	return n;
