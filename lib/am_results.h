@@ -173,6 +173,22 @@ struct am_bimi_result {
 	char reason[128];                 /* why, for the log and the AR comment */
 };
 
+/* --- ARC (lib/am_arc*.c, RFC 8617, verify only) ------------------------ */
+
+/* What ARC verification found, and the one signal the DMARC decision may
+ * use: a chain whose newest sealers are trusted vouches that the author's
+ * domain authenticated before it was forwarded. */
+struct am_arc_result {
+	bool checked;
+	enum am_result result;              /* pass, fail, none (RFC 8617 cv) */
+	unsigned instances;                 /* newest instance N (0: no ARC set) */
+	unsigned oldest_pass;               /* RFC 8617 5.2 step 5; 0 when all pass */
+	char sealer[AM_DOMAIN_MAX];         /* d= of the newest ARC-Seal */
+	bool trusted_author_pass;           /* a trusted sealer vouches for header_from */
+	char trusted_sealer[AM_DOMAIN_MAX]; /* which one, for the override comment */
+	char reason[160];                   /* why, for the log and the AR comment */
+};
+
 /* Everything the policy, AR writer and log see about one message. */
 struct am_results {
 	bool trusted;                  /* trusted network or authenticated */
@@ -185,6 +201,7 @@ struct am_results {
 	struct am_dmarc_result dmarc;   /* DMARC capability */
 	struct am_grey_result grey;     /* greylisting capability */
 	struct am_bimi_result bimi;     /* BIMI capability */
+	struct am_arc_result arc;       /* ARC capability */
 };
 
 #endif
