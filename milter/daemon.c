@@ -56,7 +56,8 @@ int am_daemon_prepare_socket_dir(const char *spec, uid_t uid, gid_t gid, char *e
 	return 0;
 }
 
-int am_daemon_socket_perms(const char *spec, int mode, const char *group, char *err, size_t errlen)
+int am_daemon_socket_perms(const char *spec, int mode, const char *group, uid_t uid, gid_t gid,
+			   char *err, size_t errlen)
 {
 	const char *path = am_daemon_socket_path(spec);
 
@@ -68,10 +69,14 @@ int am_daemon_socket_perms(const char *spec, int mode, const char *group, char *
 			snprintf(err, errlen, "socket_group '%s' does not exist", group);
 			return -1;
 		}
-		if (chown(path, (uid_t)-1, gr->gr_gid) != 0) {
-			snprintf(err, errlen, "chown %s to group %s: %s", path, group, strerror(errno));
-			return -1;
-		}
+		gid = gr->gr_gid;
+	}
+	/* libmilter made the socket while we are still root: hand it to the
+	 * user we become (and its group, or socket_group), so "0660 and the
+	 * MTA in the daemon's group" works as documented. */
+	if (chown(path, getuid() == 0 ? uid : (uid_t)-1, gid) != 0) {
+		snprintf(err, errlen, "chown %s to %ld:%ld: %s", path, (long)uid, (long)gid, strerror(errno));
+		return -1;
 	}
 	if (chmod(path, (mode_t)mode) != 0) {
 		snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));

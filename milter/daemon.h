@@ -18,8 +18,10 @@ const char *am_daemon_socket_path(const char *spec);
 /* Create the socket's parent directory if missing (owned by uid/gid). */
 int am_daemon_prepare_socket_dir(const char *spec, uid_t uid, gid_t gid, char *err, size_t errlen);
 
-/* After libmilter created the socket: set its mode and group. */
-int am_daemon_socket_perms(const char *spec, int mode, const char *group, char *err, size_t errlen);
+/* After libmilter created the socket: give it to uid (when root) and to
+ * group, or gid when group is empty, and set its mode. */
+int am_daemon_socket_perms(const char *spec, int mode, const char *group, uid_t uid, gid_t gid,
+			   char *err, size_t errlen);
 
 /* Look up the user to run as: uid/gid; empty user means "stay as we are"
  * but is refused when running as root. */

@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +23,9 @@
 #include "callbacks.h"
 #include "config.h"
 #include "daemon.h"
+#include "instance.h"
+#include "listener.h"
+#include "checkconf.h"
 #include "offline.h"
 #include "metrics_http.h"
 
@@ -94,16 +98,45 @@ static void check_offline(const struct options *o)
 /* Load the file, apply -p, and run the modules' own checks. */
 static struct am_config *load_config(const struct options *o, char *err, size_t errlen)
 {
-	struct am_config *cfg = am_config_load(o->config, err, errlen);
+	struct am_config *cfg;
+	struct stat st;
 
-	if (cfg == NULL)
+	/* A directory opens and reads as an empty file: all defaults, "ok". */
+	if (stat(o->config, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: is a directory, not a configuration file", o->config);
+		return NULL;
+	}
+	if ((cfg = am_config_load(o->config, err, errlen)) == NULL)
 		return NULL;
 	if ((o->socket != NULL && am_config_set(cfg, "milter", "socket", o->socket, "-p", 0, err, errlen) != 0) ||
 	    am_runtime_check_config(cfg, err, errlen) != 0) {
+		am_checkconf_locate(o->config, err, errlen);
 		am_config_free(cfg);
 		return NULL;
 	}
 	return cfg;
+}
+
+/* A configuration warning, on stderr (before the log is open). */
+static void warn_stderr(const char *msg)
+{
+	fprintf(stderr, "authmilter: warning: %s\n", msg);
+}
+
+/* -n: what start would build, without the stores (they may not be created
+ * by root; checkconf checked their directory as the daemon's user). */
+static int check_build(const struct options *o, char *err, size_t errlen)
+{
+	struct am_config *cfg = load_config(o, err, errlen);
+	struct am_runtime *rt;
+
+	if (cfg == NULL)
+		return -1;
+	cfg->grey_enable = false;
+	if ((rt = am_runtime_new(cfg, NULL, 0, err, errlen)) == NULL)
+		return -1;
+	am_runtime_unref(rt);
+	return 0;
 }
 
 /* Report a start-up error where the admin will see it, and exit 1. */
@@ -122,13 +155,16 @@ static void open_socket(const struct am_config *cfg, uid_t uid, gid_t gid)
 
 	if (smfi_setconn(cfg->socket) != MI_SUCCESS || smfi_settimeout(cfg->milter_timeout) != MI_SUCCESS)
 		die("libmilter refused the socket specification");
+	if (am_instance_check(cfg->socket, cfg->pidfile, err, sizeof(err)) != 0)
+		die(err);
 	if (am_daemon_prepare_socket_dir(cfg->socket, uid, gid, err, sizeof(err)) != 0)
 		die(err);
 	if (smfi_opensocket(1) != MI_SUCCESS) {
 		snprintf(err, sizeof(err), "cannot open milter socket %s", cfg->socket);
 		die(err);
 	}
-	if (am_daemon_socket_perms(cfg->socket, cfg->socket_mode, cfg->socket_group, err, sizeof(err)) != 0 ||
+	if (am_daemon_socket_perms(cfg->socket, cfg->socket_mode, cfg->socket_group, uid, gid, err,
+				   sizeof(err)) != 0 ||
 	    am_daemon_write_pidfile(cfg->pidfile, err, sizeof(err)) != 0 ||
 	    am_daemon_drop_privileges(cfg->user, uid, gid, err, sizeof(err)) != 0)
 		die(err);
@@ -180,15 +216,20 @@ int main(int argc, char **argv)
 	struct am_config *cfg;
 	struct am_runtime *rt;
 	struct am_metrics_http *metrics_srv;
+	struct am_checkconf_user user;
 	char err[512];
-	uid_t uid;
-	gid_t gid;
 	int rc;
 
 	parse_options(argc, argv, &o);
 	check_offline(&o);
 	if ((cfg = load_config(&o, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "authmilter: %s\n", err);
+		return 1;
+	}
+	if (!o.offline.used && (am_checkconf(o.config, cfg, warn_stderr, &user, err, sizeof(err)) != 0 ||
+				(o.check_only && check_build(&o, err, sizeof(err)) != 0))) {
+		fprintf(stderr, "authmilter: %s\n", err);
+		am_config_free(cfg);
 		return 1;
 	}
 	if (o.check_only) {
@@ -200,14 +241,12 @@ int main(int argc, char **argv)
 		return am_offline_run(cfg, &o.offline, stdout);
 	if (am_log_open("authmilter", cfg->log_facility, o.foreground) != 0)
 		die("[log] facility: unknown syslog facility");
-	if (am_daemon_user(cfg->user, &uid, &gid, err, sizeof(err)) != 0)
-		die(err);
 	if (!o.foreground && am_daemon_background(err, sizeof(err)) != 0)
 		die(err);
 	am_daemon_block_signals();
 	if (smfi_register(*am_callbacks_filter(&slot)) != MI_SUCCESS)
 		die("smfi_register failed");
-	open_socket(cfg, uid, gid);
+	open_socket(cfg, user.uid, user.gid);
 	/* After the privilege drop: LMDB files belong to the daemon's user. */
 	if ((stores = am_store_registry_new()) == NULL)
 		die("out of memory");
@@ -219,7 +258,7 @@ int main(int argc, char **argv)
 		die(err);
 	am_log(LOG_INFO, "started on %s (config %s, generation 1)", rt->cfg->socket, o.config);
 	am_daemon_ready();
-	rc = smfi_main();
+	rc = am_listener_run(rt->cfg->socket);
 	am_log(LOG_INFO, "stopping");
 	am_callbacks_shut();
 	if (wait_for_callbacks(&slot)) {

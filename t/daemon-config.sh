@@ -1,6 +1,8 @@
 #!/bin/bash
 # t/daemon-config.sh - the command line: -n on the shipped config and on
-# bad ones (exit 1 with FILE:LINE), -V, -h, bad options (exit 64), the
+# bad ones (exit 1 with FILE:LINE; also what only start used to find: a
+# missing user, file or store directory, a store directory the [milter]
+# user cannot write), its warnings, -V, -h, bad options (exit 64), the
 # refusal to keep root, and a reload (SIGUSR1) of a broken file that keeps
 # the running configuration.
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
@@ -37,6 +39,47 @@ bad '[policy]\ndry_run = sometimes\n' 2 'not yes or no' "bad boolean"
 bad '; comment\n[milter]\nsocket_mode = 0888\n' 3 'octal' "bad octal mode"
 bad '[milter]\njust words\n' 2 'syntax error' "line without ="
 bad '[spf]\nenable = yes\nenable = no\n' 3 'set twice' "duplicate key"
+
+# Checks start runs too (issue 16): each names FILE:LINE of the key.
+U='[milter]\nuser = nobody\n'  # as root a user is required before anything else
+bad '[milter]\nuser = no-such-user-16\n' 2 "\\[milter\\] user: user 'no-such-user-16' does not exist" "unknown [milter] user"
+bad '[milter]\nuser = nobody\nsocket_group = no-such-group-16\n' 3 "socket_group: group 'no-such-group-16' does not exist" "unknown socket_group"
+bad "$U[dmarc]\npsl_file = /nonexistent/psl.dat\n" 4 'psl_file: /nonexistent/psl.dat: No such file' "missing psl_file"
+bad "$U[dns]\nnameservers = 1.2.3\n" 4 "nameservers: nameserver '1\\.2\\.3'" "nameservers = 1.2.3"
+bad "$U[greylist]\nenable = yes\nstore = lmdb\nlmdb_path = $T/nodir/g.lmdb\n" 6 "lmdb_path: directory $T/nodir: No such file" "greylist store directory missing"
+bad '[metrics]\nlisten = 127.0.0.1\n' 2 'listen: .127\.0\.0\.1. is not ADDRESS:PORT' "[metrics] listen without a port"
+out=$("$AM" -n -c "$T" 2>&1)
+is $? 1 "-n exits 1: a directory given as -c"
+like "$out" "^authmilter: $T: is a directory" "-n says it is a directory"
+if [ "$(id -u)" = 0 ]; then
+	# Writable for root, not for the [milter] user: -n asks as that user.
+	mkdir -m 0755 "$T/rootonly"
+	bad "[milter]\nuser = nobody\n[greylist]\nenable = yes\nlmdb_path = $T/rootonly/g.lmdb\n" 5 \
+		"lmdb_path: directory $T/rootonly: Permission denied for user nobody" "store directory not writable by the user"
+	[ ! -e "$T/rootonly/g.lmdb" ] && [ ! -e "$T/rootonly/g.lmdb-lock" ]
+	ok $? "-n created no store file as root"
+	mkdir -m 0700 "$T/private" && cp /usr/share/publicsuffix/public_suffix_list.dat "$T/private/psl.dat" 2>/dev/null
+	bad "[milter]\nuser = nobody\n[dmarc]\npsl_file = $T/private/psl.dat\n" 4 \
+		"psl_file: $T/private/psl.dat: Permission denied for user nobody" "psl_file unreadable by the user"
+else
+	skip "not root: writability as the [milter] user cannot be shown"
+	skip "not root"
+	skip "not root"
+	skip "not root"
+	skip "not root"
+fi
+# warn CONTENT PATTERN NAME: -n exits 0 and warns with FILE:LINE.
+warn() {
+	printf '%b' "$1" >"$T/warn.ini"
+	out=$("$AM" -n -c "$T/warn.ini" 2>&1)
+	st=$?
+	is "$st" 0 "-n exits 0 on a warning: $3"
+	like "$out" "^authmilter: warning: $T/warn\.ini:$2" "-n warns with FILE:LINE: $3"
+}
+warn "[milter]\nuser = nobody\n[dns]\ntimeout_ms = 5000\nmessage_budget_ms = 3000\n" \
+	'5: \[dns\] message_budget_ms: 3000 ms is below \[dns\] timeout_ms' "DNS budget below timeout_ms"
+warn "[milter]\nuser = nobody\n[thresholds]\nquarantine = 9\nreject = 5\n" \
+	'4: \[thresholds\] quarantine: 9 is above \[thresholds\] reject' "quarantine threshold above reject"
 
 out=$("$AM" -n -c "$T/missing.ini" 2>&1)
 is $? 1 "-n on a missing file exits 1"

@@ -1,0 +1,213 @@
+/*
+ * checkconf.c - the checks of a loaded configuration that need the
+ * machine: the [milter] user and socket_group exist, the files the daemon
+ * reads are readable and the greylist store's directory writable by that
+ * user (not by root: `-n` usually runs as root, for whom access() says yes
+ * to everything), the nameservers and the metrics address parse. Start and
+ * `-n` run the same checks; errors name FILE:LINE of the key (or say the
+ * value is the default). Warnings (a DNS budget below one query's timeout,
+ * a quarantine threshold above the reject one) do not stop the start.
+ * Opening the stores is not done here: nothing may create files as root.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "am_dns.h"
+#include "am_metrics.h"
+#include "checkconf.h"
+#include "daemon.h"
+
+/* Line of "key =" in [section] of path, 0 when the file does not set it. */
+static int conf_line(const char *path, const char *section, const char *key)
+{
+	char buf[1024], cur[64] = "";
+	size_t klen = strlen(key);
+	int n = 0, found = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return 0;
+	while (!found && fgets(buf, sizeof(buf), f) != NULL) {
+		char *p = buf + strspn(buf, " \t");
+		n++;
+		if (*p == '[')
+			sscanf(p, "[%63[^]]", cur);
+		else if (strcmp(cur, section) == 0 && strncmp(p, key, klen) == 0 &&
+			 p[klen + strspn(p + klen, " \t")] == '=')
+			found = n;
+	}
+	fclose(f);
+	return found;
+}
+
+/* "FILE:LINE: [section] key: why", or "FILE: [section] key (default): why". */
+static int fail_at(const char *path, const char *section, const char *key, const char *why,
+		   char *err, size_t errlen)
+{
+	int line = conf_line(path, section, key);
+
+	if (line > 0)
+		snprintf(err, errlen, "%s:%d: [%s] %s: %s", path, line, section, key, why);
+	else
+		snprintf(err, errlen, "%s: [%s] %s (default): %s", path, section, key, why);
+	return -1;
+}
+
+void am_checkconf_locate(const char *path, char *err, size_t errlen)
+{
+	char section[64], key[64], why[1024];
+
+	if (sscanf(err, "[%63[^]]] %63[a-z0-9_]: %1023[^\n]", section, key, why) == 3)
+		fail_at(path, section, key, why, err, errlen);
+}
+
+/* access(path, mode) as the user the daemon becomes: a child process takes
+ * that user's ids and groups first. 0, or the errno it saw. */
+static int user_access(const char *path, int mode, const struct am_checkconf_user *u)
+{
+	pid_t pid;
+	int st;
+
+	if (getuid() != 0 || u->uid == 0)
+		return access(path, mode) == 0 ? 0 : errno;
+	if ((pid = fork()) < 0)
+		return errno;
+	if (pid == 0) {
+		if (initgroups(u->name, u->gid) != 0 || setgid(u->gid) != 0 || setuid(u->uid) != 0)
+			_exit(EPERM);
+		_exit(access(path, mode) == 0 ? 0 : errno);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return EIO;
+	return WEXITSTATUS(st);
+}
+
+/* A file the daemon reads after dropping root. */
+static int check_readable(const char *path, const char *section, const char *key, const char *file,
+			  const struct am_checkconf_user *u, char *err, size_t errlen)
+{
+	char why[600];
+	int e = user_access(file, R_OK, u);
+
+	if (e == 0)
+		return 0;
+	snprintf(why, sizeof(why), "%s: %s%s%s", file, strerror(e), u->uid != getuid() ? " for user " : "",
+		 u->uid != getuid() ? u->name : "");
+	return fail_at(path, section, key, why, err, errlen);
+}
+
+/* The LMDB directory exists and the user may create files in it; a data
+ * or lock file already there is writable by the user. */
+static int check_lmdb_dir(const char *path, const struct am_config *cfg,
+			  const struct am_checkconf_user *u, char *err, size_t errlen)
+{
+	char dir[4096], lock[4200], why[4400];
+	const char *file = cfg->grey_lmdb_path, *names[2] = {file, lock};
+	char *slash;
+	struct stat st;
+	int e;
+
+	snprintf(dir, sizeof(dir), "%s", file);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash[slash == dir] = '\0';
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(why, sizeof(why), "directory %s: %s", dir,
+			 access(dir, F_OK) != 0 ? strerror(errno) : "not a directory");
+		return fail_at(path, "greylist", "lmdb_path", why, err, errlen);
+	}
+	if ((e = user_access(dir, W_OK | X_OK, u)) != 0) {
+		snprintf(why, sizeof(why), "directory %s: %s for user %s", dir, strerror(e), u->name);
+		return fail_at(path, "greylist", "lmdb_path", why, err, errlen);
+	}
+	snprintf(lock, sizeof(lock), "%s-lock", file);
+	for (int i = 0; i < 2; i++)
+		if (access(names[i], F_OK) == 0 && (e = user_access(names[i], R_OK | W_OK, u)) != 0) {
+			snprintf(why, sizeof(why), "%s: %s for user %s", names[i], strerror(e), u->name);
+			return fail_at(path, "greylist", "lmdb_path", why, err, errlen);
+		}
+	return 0;
+}
+
+/* The user to drop to exists (required as root), and so does socket_group. */
+static int check_user(const char *path, const struct am_config *cfg, struct am_checkconf_user *u,
+		      char *err, size_t errlen)
+{
+	char why[600];
+
+	if (am_daemon_user(cfg->user, &u->uid, &u->gid, why, sizeof(why)) != 0)
+		return fail_at(path, "milter", "user", why, err, errlen);
+	snprintf(u->name, sizeof(u->name), "%s", cfg->user != NULL && *cfg->user ? cfg->user : "(self)");
+	if (cfg->socket_group != NULL && *cfg->socket_group != '\0' && getgrnam(cfg->socket_group) == NULL) {
+		snprintf(why, sizeof(why), "group '%s' does not exist", cfg->socket_group);
+		return fail_at(path, "milter", "socket_group", why, err, errlen);
+	}
+	return 0;
+}
+
+/* The resolver settings build a libunbound context (as start does). */
+static int check_dns(const char *path, const struct am_config *cfg, char *err, size_t errlen)
+{
+	char why[600];
+	struct am_dns *dns = am_dns_unbound_new(cfg->dns_nameservers, cfg->dns_trust_anchor,
+						cfg->dns_timeout_ms, why, sizeof(why));
+
+	if (dns == NULL)
+		return fail_at(path, "dns", "nameservers", why, err, errlen);
+	am_dns_destroy(dns);
+	return 0;
+}
+
+/* Settings that work but are likely mistakes, one line each to warn. */
+static void warnings(const char *path, const struct am_config *cfg, am_checkconf_warn_fn warn)
+{
+	char msg[600], why[300];
+
+	if (cfg->dns_budget_ms < cfg->dns_timeout_ms) {
+		snprintf(why, sizeof(why), "%d ms is below [dns] timeout_ms (%d ms): a single slow "
+			 "answer spends the whole budget", cfg->dns_budget_ms, cfg->dns_timeout_ms);
+		fail_at(path, "dns", "message_budget_ms", why, msg, sizeof(msg));
+		warn(msg);
+	}
+	if (cfg->threshold_quarantine > 0 && cfg->threshold_reject > 0 &&
+	    cfg->threshold_quarantine > cfg->threshold_reject) {
+		snprintf(why, sizeof(why), "%d is above [thresholds] reject (%d): no score quarantines",
+			 cfg->threshold_quarantine, cfg->threshold_reject);
+		fail_at(path, "thresholds", "quarantine", why, msg, sizeof(msg));
+		warn(msg);
+	}
+}
+
+int am_checkconf(const char *path, const struct am_config *cfg, am_checkconf_warn_fn warn,
+		 struct am_checkconf_user *u, char *err, size_t errlen)
+{
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	char why[600];
+
+	if (check_user(path, cfg, u, err, errlen) != 0)
+		return -1;
+	if (cfg->dmarc_enable && cfg->dmarc_discovery != NULL && strcasecmp(cfg->dmarc_discovery, "psl") == 0 &&
+	    check_readable(path, "dmarc", "psl_file", cfg->dmarc_psl_file, u, err, errlen) != 0)
+		return -1;
+	if (cfg->dns_trust_anchor != NULL && *cfg->dns_trust_anchor != '\0' &&
+	    check_readable(path, "dns", "trust_anchor_file", cfg->dns_trust_anchor, u, err, errlen) != 0)
+		return -1;
+	if (cfg->grey_enable && cfg->grey_store != NULL && strcasecmp(cfg->grey_store, "lmdb") == 0 &&
+	    check_lmdb_dir(path, cfg, u, err, errlen) != 0)
+		return -1;
+	if (am_metrics_parse_listen(cfg->metrics_listen, &sa, &salen, why, sizeof(why)) != 0)
+		return fail_at(path, "metrics", "listen", why, err, errlen);
+	if (check_dns(path, cfg, err, errlen) != 0)
+		return -1;
+	warnings(path, cfg, warn);
+	return 0;
+}
