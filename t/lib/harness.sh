@@ -13,7 +13,7 @@
 #         domains, default rcpt.example), HARNESS_KEEP=1 (keep $T on success),
 #         DNS_QUERY_TIMEOUT (dns_query, default 2 s).
 # API (details above each function):
-#   harness_init NAME          $T=$top_builddir/t/tmp/NAME, traps
+#   harness_init NAME          $T=$top_builddir/t/tmp/NAME (or under /run), traps
 #   ok STATUS NAME | ok_run NAME CMD... | is GOT WANT NAME | like TEXT ERE NAME
 #   unlike TEXT ERE NAME | skip REASON | skip_all REASON | diag TEXT
 #   bail_out REASON | done_testing (plan + "# N passed, N failed", exits)
@@ -56,14 +56,38 @@ T=""
 . "$top_srcdir/t/lib/harness_servers.sh"
 . "$top_srcdir/t/lib/harness_postfix.sh"
 
-# harness_init NAME: fresh $T = $top_builddir/t/tmp/NAME (0755, not under /tmp:
-# Sendmail refuses sockets below world-writable directories) and exit traps.
+# Where the per-test directories go: $top_builddir/t/tmp, unless the build
+# tree is where the test servers cannot use it. As root, the daemon (user
+# nobody), Postfix (user postfix) and Sendmail need every parent directory
+# searchable by others (a clone under /root is not) and none world-writable
+# (Sendmail refuses a socket below /tmp): then a 0755 directory under /run,
+# one per build tree.
+_h_tmp_base() {
+	local d=$top_builddir perm
+	if [ "$(id -u)" = 0 ]; then
+		while [ "$d" != / ] && [ -n "$d" ]; do
+			perm=$(stat -c %a "$d" 2>/dev/null) || break
+			if [ $(( ${perm: -1} & 2 )) -ne 0 ] || [ $(( ${perm: -1} & 1 )) -eq 0 ]; then
+				echo "/run/authmilter-tests/$(printf %s "$top_builddir" | cksum | cut -d' ' -f1)"
+				return
+			fi
+			d=$(dirname "$d")
+		done
+	fi
+	echo "$top_builddir/t/tmp"
+}
+
+# harness_init NAME: fresh $T = $top_builddir/t/tmp/NAME (or below /run, see
+# _h_tmp_base; 0755 all the way) and exit traps.
 harness_init() {
+	local base
 	HARNESS_NAME=${1:?harness_init NAME}
-	T="$top_builddir/t/tmp/$HARNESS_NAME"
+	base=$(_h_tmp_base)
+	T="$base/$HARNESS_NAME"
 	rm -rf "$T"
 	mkdir -p "$T" || { echo "Bail out! cannot create $T"; exit 1; }
-	chmod 0755 "$top_builddir/t/tmp" "$T"
+	chmod 0755 "$base" "$T"
+	[ "${base#/run/}" != "$base" ] && chmod 0755 "${base%/*}"
 	export T
 	trap '_harness_exit' EXIT
 	trap 'exit 129' HUP
@@ -81,6 +105,8 @@ _harness_exit() {
 	if [ -n "$T" ] && [ -d "$T" ]; then
 		if [ "$st" -eq 0 ] && [ "$_h_failed" -eq 0 ] && [ -z "${HARNESS_KEEP:-}" ]; then
 			rm -rf "$T"
+			# The /run directories go with their last test.
+			case $T in /run/authmilter-tests/*) rmdir "${T%/*}" "${T%/*/*}" 2>/dev/null ;; esac
 		else
 			echo "# kept $T for inspection (exit status $st, $_h_failed failed)"
 		fi
