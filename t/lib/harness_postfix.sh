@@ -66,10 +66,12 @@ EOF
 	fi
 }
 
-# Write master.cf: only the services this instance needs, none chrooted.
+# Write master.cf: only the services this instance needs, none chrooted
+# but smtpd when AM_PF_CHROOT=y (Debian's default; needs root and a
+# root-owned queue directory).
 _h_pf_master_cf() {
 	cat <<EOF
-127.0.0.1:$AM_PF_PORT inet n - n - - smtpd
+127.0.0.1:$AM_PF_PORT inet n - ${AM_PF_CHROOT:-n} - - smtpd
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr

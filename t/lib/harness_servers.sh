@@ -241,6 +241,7 @@ memcached_get() {
 # ---- the daemon ---------------------------------------------------------------
 
 # daemon_start CONFIG [ARGS...]: run authmilter -f -c CONFIG -p unix:$T/authmilter.sock
+# (unix:$AM_SOCKET_DIR/authmilter.sock when that is set)
 # in the background (prefixed by $AM_DAEMON_WRAPPER, e.g. valgrind), output to
 # $T/daemon.log; waits for the socket. Exports AM_SOCKET (unix:PATH),
 # AM_SOCKET_PATH, AM_DAEMON_PID.
@@ -249,7 +250,7 @@ daemon_start() {
 	shift
 	[ -x "$bin" ] || { diag "daemon_start: $bin not built"; return 1; }
 	[ -n "${AM_DAEMON_WRAPPER:-}" ] && limit=120
-	AM_SOCKET_PATH="$T/authmilter.sock"
+	AM_SOCKET_PATH="${AM_SOCKET_DIR:-$T}/authmilter.sock"
 	rm -f "$AM_SOCKET_PATH"
 	# shellcheck disable=SC2086 # the wrapper is a command line
 	harness_spawn authmilter "$T/daemon.log" ${AM_DAEMON_WRAPPER:-} "$bin" -f -c "$cfg" -p "unix:$AM_SOCKET_PATH" "$@"
