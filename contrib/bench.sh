@@ -29,6 +29,24 @@
 # config.status), BENCH_SECONDS, BENCH_OUT (default $top_srcdir/BENCHMARKS.md),
 # BENCH_PEERS=no to skip the peers. Not part of `make check`.
 set -u
+# Options: -h/--help only; any other argument is an error, not a start of
+# the whole benchmark.
+bench_usage() {
+	cat <<'EOF'
+usage: contrib/bench.sh [-h | --help]
+Benchmarks authmilter (and opendkim + opendmarc where installed) on loopback
+and writes BENCHMARKS.md; also `make bench`. No arguments; environment:
+  BENCH_SECONDS   seconds per run (default 5)
+  BENCH_OUT       the report (default $top_srcdir/BENCHMARKS.md)
+  BENCH_PEERS=no  skip opendkim + opendmarc
+  top_srcdir, top_builddir  the checkout and its build tree
+EOF
+}
+if [ $# -gt 0 ]; then
+	case $1 in -h | --help) bench_usage; exit 0 ;; esac
+	bench_usage >&2
+	exit 64
+fi
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 if [ -z "${top_builddir:-}" ]; then
 	if [ -f "$PWD/config.status" ]; then top_builddir=$PWD; else top_builddir=$top_srcdir; fi

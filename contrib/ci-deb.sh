@@ -8,13 +8,19 @@
 # stays), unless --keep. Needs root, dpkg-dev and debhelper.
 #
 #   contrib/ci-deb.sh [--keep]      work directory: $AM_DEB_WORKDIR or ./build-deb
+#   contrib/ci-deb.sh -h | --help
 # Exit 0 when every step passed; prints "ci-deb: ok" or the failing step.
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
 work=${AM_DEB_WORKDIR:-$top/build-deb}
 keep=no
-[ "${1:-}" = --keep ] && keep=yes
+case ${1:-} in
+'') ;;
+--keep) keep=yes ;;
+-h | --help) echo "usage: contrib/ci-deb.sh [--keep]   (root; builds, installs, checks and purges the package)"; exit 0 ;;
+*) echo "usage: contrib/ci-deb.sh [--keep]" >&2; exit 64 ;;
+esac
 
 fail() { echo "ci-deb: FAILED: $*"; exit 1; }
 step() { echo "ci-deb: $*"; }

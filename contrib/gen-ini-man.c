@@ -9,6 +9,7 @@
  * It does not describe the daemon (authmilter(8), written by hand).
  */
 #include <stdbool.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,9 +261,15 @@ int main(int argc, char **argv)
 	const char *date = "January 1, 2025";
 	int c;
 
-	while ((c = getopt(argc, argv, "d:")) != -1) {
+	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+
+	while ((c = getopt_long(argc, argv, "d:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': date = optarg; break;
+		case 'h':
+			printf("usage: gen-ini-man [-d DATE]\n"
+			       "Writes authmilter.ini(5) from the option table to standard output.\n");
+			return 0;
 		default:
 			fprintf(stderr, "usage: gen-ini-man [-d DATE]\n");
 			return 64;

@@ -46,6 +46,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,7 +337,8 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: milterload -s SOCKET [-s SOCKET ...] [-c CONNS] [-n COUNT] [-d SECONDS]\n"
 		     "                  [-k MSGS] [-i IP] [-H HELO] [-f FROM] [-r RCPT[,RCPT...]]\n"
-		     "                  [-t SECONDS] [-q] [-v] (-M MANIFEST | FILE.eml ...)\n");
+		     "                  [-t SECONDS] [-q] [-v] (-M MANIFEST | FILE.eml ...)\n"
+		     "       milterload -h | --help\n");
 }
 
 /* A number in [min, max], or -1 on a bad argument. */
@@ -356,7 +358,9 @@ static bool parse(int argc, char **argv, struct ml_cfg *cfg, char *err, size_t e
 
 	*cfg = (struct ml_cfg){.conns = 1, .per_conn = 1, .timeout_ms = 60000,
 			       .def = {"192.0.2.1", "mail.example.com", "sender@example.com", NULL}};
-	while ((c = getopt(argc, argv, "s:c:n:d:k:i:H:f:r:t:qvM:h")) != -1) {
+	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+
+	while ((c = getopt_long(argc, argv, "s:c:n:d:k:i:H:f:r:t:qvM:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (cfg->nsockets == ML_MAX_CHAIN)

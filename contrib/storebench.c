@@ -9,7 +9,9 @@
  *
  * usage: storebench [-b lmdb|memcached|both] [-s host:port,...] [-d dir]
  *                   [-t 1,10] [-n ops-per-thread] [-T seconds-per-phase]
+ *        storebench -h | --help
  */
+#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,14 +141,25 @@ static int parse_threads(const char *text, int *threads, int max)
 	return n;
 }
 
+/* The usage, on out. */
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: storebench [-b lmdb|memcached|both] [-s host:port,...] [-d dir]\n"
+		     "                  [-t 1,10] [-n ops-per-thread] [-T seconds-per-phase]\n"
+		     "       storebench -h | --help\n"
+		     "Operations per second of the greylisting stores (add, get, touch, mixed)\n"
+		     "with 1 and N threads; -b both (default) needs memcached on -s.\n");
+}
+
 int main(int argc, char **argv)
 {
+	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	const char *backend = "both", *servers = "127.0.0.1:11211", *dir = NULL;
 	int threads[16] = {1, 10}, nt = 2, ops = 20000, opt;
 	double limit = 10;
 	char tmpl[] = "/tmp/storebench.XXXXXX", path[4200], err[512];
 	struct am_store_conf c;
-	while ((opt = getopt(argc, argv, "b:s:d:t:n:T:")) != -1) {
+	while ((opt = getopt_long(argc, argv, "b:s:d:t:n:T:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'b': backend = optarg; break;
 		case 's': servers = optarg; break;
@@ -154,9 +167,9 @@ int main(int argc, char **argv)
 		case 't': nt = parse_threads(optarg, threads, 16); break;
 		case 'n': ops = atoi(optarg); break;
 		case 'T': limit = atof(optarg); break;
+		case 'h': usage(stdout); return 0;
 		default:
-			fprintf(stderr, "usage: %s [-b lmdb|memcached|both] [-s host:port,...] [-d dir] "
-				"[-t 1,10] [-n ops-per-thread] [-T seconds-per-phase]\n", argv[0]);
+			usage(stderr);
 			return 2;
 		}
 	}

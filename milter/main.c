@@ -43,16 +43,16 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: authmilter [-f] [-n] [-c FILE] [-p SOCKET]\n"
-		"       authmilter -V | -h\n"
+		"       authmilter -V | -h | --help\n"
 		"  -c FILE    configuration file (default %s)\n"
 		"  -f         stay in the foreground and log to stderr too\n"
 		"  -n         check the configuration and exit (0 valid, 1 not)\n"
 		"  -p SOCKET  milter socket, overrides [milter] socket: unix:PATH,\n"
 		"             inet:PORT@HOST or inet6:PORT@HOST\n"
 		"  -V         print the version\n"
-		"  -h         this help\n"
-		"SIGUSR1 reloads the configuration; SIGTERM (and, through libmilter, SIGHUP\n"
-		"and SIGINT) stops the daemon.\n",
+		"  -h, --help this help\n"
+		"SIGUSR1 reloads the configuration; SIGTERM, SIGINT and SIGHUP stop the\n"
+		"daemon (within a second when idle).\n",
 		AM_DEFAULT_CONFIG);
 	am_offline_usage(out);
 }
@@ -61,6 +61,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 {
 	int c;
 
+	/* --help beside the offline mode's long options, which own the table. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			exit(0);
+		}
 	o->config = AM_DEFAULT_CONFIG;
 	while ((c = getopt_long(argc, argv, "c:fnp:t:Vh", am_offline_options(), NULL)) != -1) {
 		switch (c) {
