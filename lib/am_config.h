@@ -118,6 +118,7 @@ struct am_config {
 	char *grey_lmdb_path;
 	int grey_lmdb_map_size_mb;
 	int grey_lmdb_purge_interval;
+	char *grey_lmdb_on_damage;        /* refuse | move-aside (stores branch) */
 	char *grey_memcached_servers;
 	int grey_memcached_connect_timeout_ms;
 	int grey_memcached_timeout_ms;

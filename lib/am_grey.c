@@ -105,6 +105,8 @@ static void store_conf(const struct am_config *cfg, struct am_store_conf *sc)
 	sc->lmdb_path = cfg->grey_lmdb_path;
 	sc->lmdb_map_size_mb = cfg->grey_lmdb_map_size_mb;
 	sc->lmdb_purge_interval = cfg->grey_lmdb_purge_interval;
+	sc->lmdb_move_aside = cfg->grey_lmdb_on_damage &&
+			      strcasecmp(cfg->grey_lmdb_on_damage, "move-aside") == 0;
 	sc->memcached_servers = cfg->grey_memcached_servers;
 	sc->memcached_connect_timeout_ms = cfg->grey_memcached_connect_timeout_ms;
 	sc->memcached_timeout_ms = cfg->grey_memcached_timeout_ms;
@@ -113,6 +115,17 @@ static void store_conf(const struct am_config *cfg, struct am_store_conf *sc)
 	sc->memcached_eject = cfg->grey_memcached_eject;
 	sc->memcached_replicas = cfg->grey_memcached_replicas;
 	sc->memcached_pool_size = cfg->grey_memcached_pool_size;
+}
+
+/* Check the store the start would open; see am_grey.h. */
+int am_grey_check_store(const struct am_config *cfg, char *warn, size_t warnlen, char *err,
+			size_t errlen)
+{
+	struct am_store_conf sc;
+	if (!cfg->grey_enable)
+		return 0;
+	store_conf(cfg, &sc);
+	return am_store_check_conf(&sc, warn, warnlen, err, errlen);
 }
 
 /* Build everything but the store. */
@@ -251,6 +264,15 @@ static void set_store_error(const struct am_grey *g, struct am_grey_result *res,
 	}
 }
 
+/* Count a failed store operation on the result (for the metrics), even
+ * one that decides nothing (a lost refresh), and pass the status on. */
+static enum am_store_status counted(struct am_grey_result *res, enum am_store_status st)
+{
+	if (st == AM_STORE_ERROR)
+		res->store_errors++;
+	return st;
+}
+
 /* Exemptions that hold for the whole message: trusted client, whitelisted
  * network, host or sender domain, or a client that does not look suspicious.
  * Returns true when res is decided. */
@@ -296,12 +318,13 @@ static bool network_listed(const struct am_grey *g, const char *network, int64_t
 	if (g->cfg->grey_auto_whitelist <= 0)
 		return false;
 	am_grey_network_key(network, key);
-	st = am_store_get(g->store, key, now, &v, err, sizeof(err));
+	st = counted(res, am_store_get(g->store, key, now, &v, err, sizeof(err)));
 	if (st == AM_STORE_OK && v.count >= (uint32_t)g->cfg->grey_auto_whitelist) {
 		snprintf(text, sizeof(text), "auto-whitelisted network %s (%u passes)", network,
 			 (unsigned)v.count);
 		set_outcome(res, AM_GREY_WHITELISTED, text);
-		(void)am_store_touch(g->store, key, g->cfg->grey_pass_lifetime, now, err, sizeof(err));
+		counted(res, am_store_touch(g->store, key, g->cfg->grey_pass_lifetime, now, err,
+					    sizeof(err)));
 		return true;
 	}
 	return false;
@@ -309,7 +332,8 @@ static bool network_listed(const struct am_grey *g, const char *network, int64_t
 
 /* Count one pass on the network (best effort: a lost increment under a
  * race only delays the auto-whitelist by one pass). */
-static void count_pass(const struct am_grey *g, const char *network, int64_t now)
+static void count_pass(const struct am_grey *g, const char *network, int64_t now,
+		       struct am_grey_result *res)
 {
 	char key[AM_STORE_KEY_MAX + 1], err[256];
 	struct am_store_value v = {now, now, 1, AM_STORE_COUNTER}, cur;
@@ -317,16 +341,16 @@ static void count_pass(const struct am_grey *g, const char *network, int64_t now
 	if (g->cfg->grey_auto_whitelist <= 0)
 		return;
 	am_grey_network_key(network, key);
-	if (am_store_get(g->store, key, now, &cur, err, sizeof(err)) == AM_STORE_OK) {
+	if (counted(res, am_store_get(g->store, key, now, &cur, err, sizeof(err))) == AM_STORE_OK) {
 		cur.count++;
 		cur.last_seen = now;
-		(void)am_store_set(g->store, key, &cur, ttl, now, err, sizeof(err));
-	} else if (am_store_add(g->store, key, &v, ttl, now, &cur, err, sizeof(err)) ==
-		   AM_STORE_EXISTS) {
+		counted(res, am_store_set(g->store, key, &cur, ttl, now, err, sizeof(err)));
+	} else if (counted(res, am_store_add(g->store, key, &v, ttl, now, &cur, err,
+					     sizeof(err))) == AM_STORE_EXISTS) {
 		cur.count = cur.state ? cur.count + 1 : 1;
 		cur.state = AM_STORE_COUNTER;
 		cur.last_seen = now;
-		(void)am_store_set(g->store, key, &cur, ttl, now, err, sizeof(err));
+		counted(res, am_store_set(g->store, key, &cur, ttl, now, err, sizeof(err)));
 	}
 }
 
@@ -339,27 +363,28 @@ static void lifecycle_known(const struct am_grey *g, const char *key, const char
 	int64_t elapsed = now - v.first_seen;
 	if (v.state == AM_STORE_PASSED) {
 		set_outcome(res, AM_GREY_PASS, "known triplet");
-		(void)am_store_touch(g->store, key, cfg->grey_pass_lifetime, now, err, sizeof(err));
-		count_pass(g, network, now);
+		counted(res, am_store_touch(g->store, key, cfg->grey_pass_lifetime, now, err,
+					    sizeof(err)));
+		count_pass(g, network, now, res);
 		return;
 	}
 	if (elapsed < cfg->grey_delay)
 		return set_tempfail(res, AM_GREY_EARLY, (long)(cfg->grey_delay - elapsed));
 	if (elapsed > cfg->grey_retry_window) {
 		struct am_store_value fresh = {now, now, 0, AM_STORE_PENDING};
-		if (am_store_set(g->store, key, &fresh, cfg->grey_retry_window, now, err,
-				 sizeof(err)) == AM_STORE_ERROR)
+		if (counted(res, am_store_set(g->store, key, &fresh, cfg->grey_retry_window, now,
+					      err, sizeof(err))) == AM_STORE_ERROR)
 			return set_store_error(g, res, err);
 		return set_tempfail(res, AM_GREY_NEW, cfg->grey_delay);
 	}
 	v.state = AM_STORE_PASSED;
 	v.count++;
 	v.last_seen = now;
-	if (am_store_set(g->store, key, &v, cfg->grey_pass_lifetime, now, err, sizeof(err)) ==
-	    AM_STORE_ERROR)
+	if (counted(res, am_store_set(g->store, key, &v, cfg->grey_pass_lifetime, now, err,
+				      sizeof(err))) == AM_STORE_ERROR)
 		return set_store_error(g, res, err);
 	set_outcome(res, AM_GREY_PASS, "retried in time");
-	count_pass(g, network, now);
+	count_pass(g, network, now, res);
 }
 
 /* Look the triplet up and move it through its lifecycle. */
@@ -370,13 +395,13 @@ static void lifecycle(const struct am_grey *g, const char *network, const char *
 	struct am_store_value v, fresh = {now, now, 0, AM_STORE_PENDING};
 	enum am_store_status st;
 	am_grey_triplet_key(network, nsender, rcpt, key);
-	st = am_store_get(g->store, key, now, &v, err, sizeof(err));
+	st = counted(res, am_store_get(g->store, key, now, &v, err, sizeof(err)));
 	if (st == AM_STORE_OK)
 		return lifecycle_known(g, key, network, v, now, res);
 	if (st == AM_STORE_ERROR)
 		return set_store_error(g, res, err);
-	st = am_store_add(g->store, key, &fresh, g->cfg->grey_retry_window, now, &v, err,
-			  sizeof(err));
+	st = counted(res, am_store_add(g->store, key, &fresh, g->cfg->grey_retry_window, now, &v,
+				       err, sizeof(err)));
 	if (st == AM_STORE_OK)
 		return set_tempfail(res, AM_GREY_NEW, g->cfg->grey_delay);
 	if (st == AM_STORE_ERROR)
@@ -512,9 +537,11 @@ void am_grey_eom(const struct am_grey *g, const struct am_grey_client *c, const 
 void am_grey_result_merge(struct am_grey_result *msg, const struct am_grey_result *one)
 {
 	long retry = msg->retry_in > one->retry_in ? msg->retry_in : one->retry_in;
+	unsigned errors = msg->store_errors + one->store_errors;
 	if (!one->checked)
 		return;
 	if (!msg->checked || one->outcome > msg->outcome)
 		*msg = *one;
 	msg->retry_in = retry;
+	msg->store_errors = errors;
 }

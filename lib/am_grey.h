@@ -60,6 +60,12 @@ void am_grey_free(struct am_grey *g);
  * choices again) without opening a store; for `authmilter -n`. */
 int am_grey_config_check(const struct am_config *cfg, char *err, size_t errlen);
 
+/* For `authmilter -n`: open nothing for writing, but check the store the
+ * start would open (am_store_check_conf). 0 when the start would open it
+ * (warn may hold a note for the admin), else -1 and err. */
+int am_grey_check_store(const struct am_config *cfg, char *warn, size_t warnlen, char *err,
+			size_t errlen);
+
 /* The store in use (NULL when greylisting is off): for tools and tests. */
 struct am_store *am_grey_store(const struct am_grey *g);
 

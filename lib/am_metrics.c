@@ -39,6 +39,7 @@ struct am_metrics {
 	atomic_ulong dmarc[AM_RES_COUNT];
 	atomic_ulong actions[2][NACTIONS];       /* [AM_STAGE_RCPT / EOM][action] */
 	atomic_ulong grey[NGREY];
+	atomic_ulong store_errors;               /* failed greylist store operations */
 	atomic_ulong dns_queries, dns_timeouts, dns_servfails;
 	struct am_histogram stage[AM_METRICS_STAGES];
 };
@@ -128,6 +129,8 @@ void am_metrics_grey(struct am_metrics *mx, const struct am_grey_result *g)
 {
 	if (mx != NULL && g->checked)
 		add(&mx->grey[(unsigned)g->outcome < NGREY ? g->outcome : AM_GREY_NONE], 1);
+	if (mx != NULL && g->store_errors > 0)
+		add(&mx->store_errors, g->store_errors);
 }
 
 /* Count the action of a verdict at a stage. */
@@ -224,6 +227,10 @@ static void render_counters(const struct am_metrics *mx, FILE *f)
 	for (unsigned g = AM_GREY_NONE + 1; g < NGREY; g++)
 		fprintf(f, "authmilter_greylist_total{outcome=\"%s\"} %lu\n",
 			am_grey_outcome_name((enum am_grey_outcome)g), get(&mx->grey[g]));
+	family(f, "authmilter_greylist_store_errors_total", "counter",
+	       "Failed greylist store operations (every one, also those that decided nothing): "
+	       "a rate that never falls is a store that needs a look.");
+	fprintf(f, "authmilter_greylist_store_errors_total %lu\n", get(&mx->store_errors));
 }
 
 /* DNS counters and the stage latency histograms. */

@@ -137,7 +137,8 @@ const struct am_option am_options[] = {
 	    "user@ (that local part anywhere). postmaster@ is never greylisted."),
 	OPT("greylist", "on_store_error", AM_OPT_ACTION, grey_store_error_action, "accept", 0, 0,
 	    "accept tempfail", "When the store fails (memcached down, LMDB full): accept (fail "
-	    "open, logged greylist=error) or tempfail (451 4.3.0)."),
+	    "open, logged greylist=error) or tempfail (451 4.3.0). A store that cannot be opened "
+	    "at start stops the start whatever this says, and authmilter -n fails on it too."),
 	OPT("greylist", "store", AM_OPT_CHOICE, grey_store, "lmdb", 0, 0, "lmdb memcached",
 	    "lmdb: one local file, no server (one MX host). memcached: a cluster shared by "
 	    "several MX hosts. Stores are opened once per process and kept across reloads."),
@@ -151,6 +152,10 @@ const struct am_option am_options[] = {
 	OPT("greylist", "lmdb_purge_interval", AM_OPT_INT, grey_lmdb_purge_interval, "3600", 0,
 	    604800, NULL, "Seconds between purges of expired LMDB entries, run by the next write "
 	    "(and once after start); 0: only when the map is full."),
+	OPT("greylist", "lmdb_on_damage", AM_OPT_CHOICE, grey_lmdb_on_damage, "move-aside", 0, 0,
+	    "refuse move-aside", "An LMDB file found truncated or with unreadable pages at start: "
+	    "move-aside renames it FILE.damaged.UNIXTIME and starts an empty store (logged); "
+	    "refuse stops the start. authmilter -n reports it either way."),
 	OPT("greylist", "memcached_servers", AM_OPT_STRING, grey_memcached_servers,
 	    "127.0.0.1:11211", 0, 0, NULL,
 	    "host:port[:weight] list. Keys are spread by consistent (ketama) hashing, so losing "

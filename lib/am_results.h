@@ -141,6 +141,7 @@ struct am_grey_result {
 	char text[160];                /* "Greylisted, please try again in 300 seconds" */
 	long retry_in;                 /* s until a retry can pass (new, early) */
 	char reason[160];              /* for the log: "network 10.0.0.0/8", store error */
+	unsigned store_errors;         /* failed store operations (metrics) */
 };
 
 /* --- BIMI (lib/am_bimi.c) ---------------------------------------------- */

@@ -11,9 +11,14 @@
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "am_log.h"
 
 #define AM_STORE_VALUE_VERSION 1
 
@@ -122,13 +127,35 @@ static int ttl_check(long ttl, char *err, size_t errlen)
 	return 0;
 }
 
+/* Count a backend failure and log it, rate-limited: the first at once,
+ * then one line per AM_STORE_LOG_EVERY s with the count since the last,
+ * so a store that fails for ever is loud in the log without flooding it. */
+static enum am_store_status noted(struct am_store *s, enum am_store_status st, const char *err)
+{
+	struct timespec ts;
+	unsigned long n, before;
+	int64_t due;
+	if (st != AM_STORE_ERROR)
+		return st;
+	n = atomic_fetch_add(&s->errors, 1) + 1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	due = atomic_load(&s->next_log);
+	if (ts.tv_sec < due ||
+	    !atomic_compare_exchange_strong(&s->next_log, &due, ts.tv_sec + AM_STORE_LOG_EVERY))
+		return st;
+	before = atomic_exchange(&s->errors_logged, n);
+	am_log(LOG_ERR, "greylist store %s: %lu failed operation%s since the last report (%lu in "
+	       "all); latest: %s", s->describe, n - before, n - before == 1 ? "" : "s", n, err);
+	return st;
+}
+
 /* Look a key up. */
 enum am_store_status am_store_get(struct am_store *s, const char *key, int64_t now,
 				  struct am_store_value *out, char *err, size_t errlen)
 {
 	if (key_check(key, err, errlen) < 0)
 		return AM_STORE_ERROR;
-	return s->ops->get(s, key, now, out, err, errlen);
+	return noted(s, s->ops->get(s, key, now, out, err, errlen), err);
 }
 
 /* Create a record unless one exists. */
@@ -142,7 +169,7 @@ enum am_store_status am_store_add(struct am_store *s, const char *key,
 	if (!existing)
 		existing = &dummy;
 	memset(existing, 0, sizeof(*existing));
-	return s->ops->add(s, key, v, ttl, now, existing, err, errlen);
+	return noted(s, s->ops->add(s, key, v, ttl, now, existing, err, errlen), err);
 }
 
 /* Create or replace a record. */
@@ -152,7 +179,7 @@ enum am_store_status am_store_set(struct am_store *s, const char *key,
 {
 	if (key_check(key, err, errlen) < 0 || ttl_check(ttl, err, errlen) < 0)
 		return AM_STORE_ERROR;
-	return s->ops->set(s, key, v, ttl, now, err, errlen);
+	return noted(s, s->ops->set(s, key, v, ttl, now, err, errlen), err);
 }
 
 /* Refresh a record's lifetime. */
@@ -161,7 +188,7 @@ enum am_store_status am_store_touch(struct am_store *s, const char *key, long tt
 {
 	if (key_check(key, err, errlen) < 0 || ttl_check(ttl, err, errlen) < 0)
 		return AM_STORE_ERROR;
-	return s->ops->touch(s, key, ttl, now, err, errlen);
+	return noted(s, s->ops->touch(s, key, ttl, now, err, errlen), err);
 }
 
 /* Delete a record (NOTFOUND when absent). */
@@ -170,7 +197,7 @@ enum am_store_status am_store_del(struct am_store *s, const char *key, int64_t n
 {
 	if (key_check(key, err, errlen) < 0)
 		return AM_STORE_ERROR;
-	return s->ops->del(s, key, now, err, errlen);
+	return noted(s, s->ops->del(s, key, now, err, errlen), err);
 }
 
 /* Remove expired records now. */
@@ -181,7 +208,7 @@ enum am_store_status am_store_purge(struct am_store *s, int64_t now, size_t *pur
 	if (!purged)
 		purged = &dummy;
 	*purged = 0;
-	return s->ops->purge(s, now, purged, err, errlen);
+	return noted(s, s->ops->purge(s, now, purged, err, errlen), err);
 }
 
 /* memcached: up to 30 days is relative, beyond is an absolute Unix time. */
@@ -202,6 +229,38 @@ struct am_store *am_store_open(const struct am_store_conf *c, char *err, size_t 
 	snprintf(err, errlen, "unknown greylist store '%s' (lmdb or memcached)",
 		 c->backend ? c->backend : "");
 	return NULL;
+}
+
+/* Check what opening c would find, changing nothing; see am_store.h. */
+int am_store_check_conf(const struct am_store_conf *c, char *warn, size_t warnlen, char *err,
+			size_t errlen)
+{
+	char why[300], dcopy[PATH_MAX];
+	struct stat st;
+	enum am_store_lmdb_health h;
+	if (!c->backend || strcmp(c->backend, "lmdb") != 0)
+		return 0;
+	if (!c->lmdb_path || !*c->lmdb_path || strlen(c->lmdb_path) >= PATH_MAX)
+		return snprintf(err, errlen, "greylist lmdb_path is empty or too long"), -1;
+	h = am_store_lmdb_check(c->lmdb_path, c->lmdb_map_size_mb, why, sizeof(why));
+	if (h == AM_LMDB_OK)
+		return 0;
+	if (h == AM_LMDB_ABSENT) {
+		strcpy(dcopy, c->lmdb_path);
+		if (stat(dirname(dcopy), &st) == 0 && S_ISDIR(st.st_mode))
+			return 0; /* the start creates it */
+		return snprintf(err, errlen, "greylist lmdb_path %s: its directory does not exist",
+				c->lmdb_path), -1;
+	}
+	if (h == AM_LMDB_DAMAGED && c->lmdb_move_aside) {
+		snprintf(warn, warnlen, "greylist lmdb_path %s: damaged, %s: the start will move "
+			 "it aside and begin empty (lmdb_on_damage = move-aside)", c->lmdb_path, why);
+		return 0;
+	}
+	snprintf(err, errlen, "greylist lmdb_path %s: %s%s: the start would refuse it%s",
+		 c->lmdb_path, h == AM_LMDB_DAMAGED ? "damaged, " : "", why,
+		 h == AM_LMDB_DAMAGED ? " (lmdb_on_damage = refuse)" : "");
+	return -1;
 }
 
 /* Close a store opened without the registry. */

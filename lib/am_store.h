@@ -103,8 +103,13 @@ struct am_store {
 	struct am_store_registry *reg;
 	char ident[512];
 	unsigned refs;
-	struct am_store *next;
+	struct am_store *next;	/* failures, logged at most once per AM_STORE_LOG_EVERY s (am_store.c) */
+	_Atomic unsigned long errors, errors_logged;
+	_Atomic int64_t next_log;
 };
+
+/* Seconds between two log lines about one store's failures. */
+#define AM_STORE_LOG_EVERY 10
 
 /* Backend settings, filled from the [greylist] section. */
 struct am_store_conf {
@@ -113,6 +118,7 @@ struct am_store_conf {
 	const char *lmdb_path;           /* the data file (plus PATH-lock) */
 	long lmdb_map_size_mb;           /* map size; full map = AM_STORE_ERROR */
 	long lmdb_purge_interval;        /* s between purges run by writers; 0: never */
+	bool lmdb_move_aside;            /* a damaged file: move it aside (else refuse it) */
 	/* memcached */
 	const char *memcached_servers;   /* "host:port[:weight], ..." */
 	int memcached_connect_timeout_ms;
@@ -149,6 +155,27 @@ enum am_store_status am_store_purge(struct am_store *s, int64_t now, size_t *pur
  * Never open the same LMDB file twice in one process: use the registry. */
 struct am_store *am_store_lmdb_open(const struct am_store_conf *c, char *err, size_t errlen);
 struct am_store *am_store_memcached_open(const struct am_store_conf *c, char *err, size_t errlen);
+/* What am_store_lmdb_check found. */
+enum am_store_lmdb_health {
+	AM_LMDB_OK,        /* safe to open (or empty: LMDB starts a new one) */
+	AM_LMDB_ABSENT,    /* no such file: opening creates it */
+	AM_LMDB_DAMAGED,   /* truncated or unreadable pages: refuse or move aside */
+	AM_LMDB_UNUSABLE,  /* not an LMDB file, or not readable: always refused */
+};
+/* Check an existing LMDB file without changing anything: its size against
+ * the environment's own (last page, page size, map size), then every page
+ * of its trees, in a child process (a crash there is "damaged"). Creates
+ * no file: the lock file is used only when it exists and is writable. The
+ * reason goes into why. */
+enum am_store_lmdb_health am_store_lmdb_check(const char *path, long map_mb, char *why,
+					      size_t whylen);
+/* For `authmilter -n`: would opening c work? LMDB: an existing file is
+ * checked read-only (am_store_lmdb_check); a missing one needs its
+ * directory. Damaged with lmdb_move_aside: 0 and a warning in warn (the
+ * start moves it aside); damaged otherwise, or unusable: -1 and err.
+ * memcached: nothing to check (its open does not connect). */
+int am_store_check_conf(const struct am_store_conf *c, char *warn, size_t warnlen, char *err,
+			size_t errlen);
 /* Open by c->backend. */
 struct am_store *am_store_open(const struct am_store_conf *c, char *err, size_t errlen);
 /* Close a store opened directly (not one from a registry). NULL allowed. */

@@ -21,6 +21,7 @@
  */
 #include "am_store.h"
 
+#include <errno.h>
 #include <lmdb.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -28,6 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+
+#include "am_log.h"
 
 #define REC_LEN (8 + AM_STORE_VALUE_LEN)
 /* Records deleted per purge transaction: small enough that a purge of a
@@ -384,6 +388,37 @@ static int env_open(struct lmdb_store *ls, const struct am_store_conf *c, char *
 	return 0;
 }
 
+/* An existing file is checked first (am_store_lmdb_check.c): a damaged
+ * one is refused, or with lmdb_move_aside renamed PATH.damaged.UNIXTIME
+ * (kept for a look, never deleted) so that a new, empty store starts in
+ * its place: the greylist is a cache of retries, losing it costs senders
+ * one more delay, while a refused store stops all mail. A file that is
+ * not LMDB at all is never moved: lmdb_path may name someone else's file. */
+static int damage_check(const struct am_store_conf *c, char *err, size_t errlen)
+{
+	char why[300], aside[4200];
+	enum am_store_lmdb_health h = am_store_lmdb_check(c->lmdb_path, c->lmdb_map_size_mb, why,
+							  sizeof(why));
+	if (h == AM_LMDB_OK || h == AM_LMDB_ABSENT)
+		return 0;
+	if (h == AM_LMDB_UNUSABLE || !c->lmdb_move_aside) {
+		snprintf(err, errlen, "lmdb %s: %s%s: refused%s", c->lmdb_path,
+			 h == AM_LMDB_DAMAGED ? "damaged, " : "", why,
+			 h == AM_LMDB_DAMAGED ? " (move it aside, or set lmdb_on_damage = move-aside)"
+					      : "");
+		return -1;
+	}
+	snprintf(aside, sizeof(aside), "%s.damaged.%lld", c->lmdb_path, (long long)time(NULL));
+	if (rename(c->lmdb_path, aside) != 0) {
+		snprintf(err, errlen, "lmdb %s: damaged, %s; cannot move it aside: %s", c->lmdb_path,
+			 why, strerror(errno));
+		return -1;
+	}
+	am_log(LOG_ERR, "greylist store lmdb %s: damaged, %s: moved aside to %s, starting empty",
+	       c->lmdb_path, why, aside);
+	return 0;
+}
+
 /* Open (creating if needed) the LMDB file c->lmdb_path. */
 struct am_store *am_store_lmdb_open(const struct am_store_conf *c, char *err, size_t errlen)
 {
@@ -409,7 +444,7 @@ struct am_store *am_store_lmdb_open(const struct am_store_conf *c, char *err, si
 	ls->map_mb = c->lmdb_map_size_mb;
 	atomic_init(&ls->next_purge, 0); /* the first write purges what expired while down */
 	atomic_init(&ls->full_until, 0);
-	if (env_open(ls, c, err, errlen) < 0) {
+	if (damage_check(c, err, errlen) < 0 || env_open(ls, c, err, errlen) < 0) {
 		free(ls);
 		free(s);
 		return NULL;

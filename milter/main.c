@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "am_grey.h"
 #include "am_log.h"
 #include "am_store.h"
 #include "am_runtime.h"
@@ -145,6 +146,22 @@ static int check_build(const struct options *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* -n: the greylisting store the start would open, read-only (a damaged
+ * LMDB file is an error, or a warning when the start moves it aside). */
+static int check_store(struct am_config *cfg)
+{
+	char warn[512] = "", err[512];
+
+	if (am_grey_check_store(cfg, warn, sizeof(warn), err, sizeof(err)) != 0) {
+		fprintf(stderr, "authmilter: %s\n", err);
+		am_config_free(cfg);
+		return -1;
+	}
+	if (warn[0] != '\0')
+		fprintf(stderr, "authmilter: warning: %s\n", warn);
+	return 0;
+}
+
 /* Report a start-up error where the admin will see it, and exit 1. */
 static void die(const char *why)
 {
@@ -238,6 +255,8 @@ int main(int argc, char **argv)
 		am_config_free(cfg);
 		return 1;
 	}
+	if (o.check_only && check_store(cfg) != 0)
+		return 1;
 	if (o.check_only) {
 		printf("%s: configuration ok\n", o.config);
 		am_config_free(cfg);
