@@ -12,9 +12,16 @@ harness_init daemon-config
 AM="$top_builddir/milter/authmilter"
 [ -x "$AM" ] || skip_all "milter/authmilter not built"
 
-out=$("$AM" -n -c "$top_srcdir/etc/authmilter.ini" 2>&1)
-ok $? "-n on the shipped etc/authmilter.ini exits 0"
-like "$out" 'authmilter\.ini: configuration ok$' "-n says the file is valid"
+# The shipped file runs as user authmilter with its store in
+# /var/lib/authmilter: bootstrap.sh makes both.
+if id authmilter >/dev/null 2>&1 && [ -d /var/lib/authmilter ]; then
+	out=$("$AM" -n -c "$top_srcdir/etc/authmilter.ini" 2>&1)
+	ok $? "-n on the shipped etc/authmilter.ini exits 0" || diag "$out"
+	like "$out" 'authmilter\.ini: configuration ok$' "-n says the file is valid"
+else
+	skip "no user authmilter or no /var/lib/authmilter (bootstrap.sh makes them)"
+	skip "bootstrap.sh not run"
+fi
 
 # bad CONTENT EXPECTED-LINE PATTERN NAME
 bad() {
