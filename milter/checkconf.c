@@ -118,7 +118,7 @@ static int check_lmdb_dir(const char *path, const struct am_config *cfg,
 	if ((slash = strrchr(dir, '/')) == NULL)
 		snprintf(dir, sizeof(dir), ".");
 	else
-		slash[slash == dir] = '\0';
+		slash[slash == dir] = '\0';  /* "/x.lmdb": the directory is "/" */
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		snprintf(why, sizeof(why), "directory %s: %s", dir,
 			 access(dir, F_OK) != 0 ? strerror(errno) : "not a directory");
