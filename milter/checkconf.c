@@ -1,9 +1,10 @@
 /*
  * checkconf.c - the checks of a loaded configuration that need the
- * machine: the [milter] user and socket_group exist, the files the daemon
- * reads are readable and the greylist store's directory writable by that
- * user (not by root: `-n` usually runs as root, for whom access() says yes
- * to everything), the nameservers and the metrics address parse. Start and
+ * machine: the [milter] user and socket_group exist, the socket's and the
+ * pidfile's directories exist (or can be made), the files the daemon reads
+ * are readable and the greylist store's directory writable by that user
+ * (not by root: `-n` usually runs as root, for whom access() says yes to
+ * everything), the nameservers and the metrics address parse. Start and
  * `-n` run the same checks; errors name FILE:LINE of the key (or say the
  * value is the default). Warnings (a DNS budget below one query's timeout,
  * a quarantine threshold above the reject one) do not stop the start.
@@ -11,6 +12,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +139,32 @@ static int check_lmdb_dir(const char *path, const struct am_config *cfg,
 	return 0;
 }
 
+/* The directory of path exists (or, with one_level, at least its parent,
+ * as the start creates one missing level of the socket's directory). */
+static int check_parent(const char *path, const char *section, const char *key, const char *file,
+			bool one_level, char *err, size_t errlen)
+{
+	char dir[4096], why[4400];
+	char *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", file);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	if (one_level && (slash = strrchr(dir, '/')) != NULL) {
+		*slash = '\0';
+		if (slash == dir || (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)))
+			return 0;
+		*slash = '/';
+	}
+	snprintf(why, sizeof(why), "directory %s does not exist%s", dir,
+		 one_level ? " and cannot be created (its parent is missing)" : "");
+	return fail_at(path, section, key, why, err, errlen);
+}
+
 /* The user to drop to exists (required as root), and so does socket_group. */
 static int check_user(const char *path, const struct am_config *cfg, struct am_checkconf_user *u,
 		      char *err, size_t errlen)
@@ -203,6 +231,12 @@ int am_checkconf(const char *path, const struct am_config *cfg, am_checkconf_war
 		return -1;
 	if (cfg->grey_enable && cfg->grey_store != NULL && strcasecmp(cfg->grey_store, "lmdb") == 0 &&
 	    check_lmdb_dir(path, cfg, u, err, errlen) != 0)
+		return -1;
+	if (am_daemon_socket_path(cfg->socket) != NULL &&
+	    check_parent(path, "milter", "socket", am_daemon_socket_path(cfg->socket), true, err, errlen) != 0)
+		return -1;
+	if (cfg->pidfile != NULL && *cfg->pidfile != '\0' &&
+	    check_parent(path, "milter", "pidfile", cfg->pidfile, false, err, errlen) != 0)
 		return -1;
 	if (am_metrics_parse_listen(cfg->metrics_listen, &sa, &salen, why, sizeof(why)) != 0)
 		return fail_at(path, "metrics", "listen", why, err, errlen);

@@ -55,6 +55,9 @@ bad "$U[dmarc]\npsl_file = /nonexistent/psl.dat\n" 4 'psl_file: /nonexistent/psl
 bad "$U[dns]\nnameservers = 1.2.3\n" 4 "nameservers: nameserver '1\\.2\\.3'" "nameservers = 1.2.3"
 bad "$U[greylist]\nenable = yes\nstore = lmdb\nlmdb_path = $T/nodir/g.lmdb\n" 6 "lmdb_path: directory $T/nodir: No such file" "greylist store directory missing"
 bad '[metrics]\nlisten = 127.0.0.1\n' 2 'listen: .127\.0\.0\.1. is not ADDRESS:PORT' "[metrics] listen without a port"
+bad "$U""socket = unix:$T/no/such/a.sock\n" 3 "socket: directory $T/no/such does not exist and cannot be created" \
+	"socket directory and its parent missing"
+bad "$U""pidfile = $T/nodir/am.pid\n" 3 "pidfile: directory $T/nodir does not exist" "pidfile directory missing"
 out=$("$AM" -n -c "$T" 2>&1)
 is $? 1 "-n exits 1: a directory given as -c"
 like "$out" "^authmilter: $T: is a directory" "-n says it is a directory"
