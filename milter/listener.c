@@ -126,7 +126,8 @@ int am_listener_run(const char *spec)
 	if (pthread_create(&listener, NULL, listen_main, NULL) != 0)
 		return smfi_main();
 	if ((sig = wait_for_stop()) != 0) {
-		am_log(LOG_INFO, "signal %d (%s): stopping the listener", sig, strsignal(sig));
+		am_log(LOG_INFO, "%s: stopping the listener",
+		       sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP");
 		stopping = pthread_create(&stopper, NULL, stop_main, NULL) == 0;
 		/* Poke until the listener is gone: a poke that lands before the
 		 * flag is set only costs one more turn of the loop. */
