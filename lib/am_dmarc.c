@@ -12,6 +12,7 @@
 
 #include "am_config.h"
 
+#include <ctype.h>
 #include <opendmarc/dmarc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,18 @@ fail:
 	return NULL;
 }
 
+/* A header field name we can add and track: 1-31 letters, digits, '-'. */
+static bool valid_header_name(const char *n)
+{
+	size_t len = n ? strlen(n) : 0;
+	if (len == 0 || len > 31)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)n[i]) && n[i] != '-')
+			return false;
+	return true;
+}
+
 /* Build a context from the [dmarc] section of a loaded config. */
 struct am_dmarc_ctx *am_dmarc_ctx_from_config(const struct am_config *cfg, char *err, size_t errlen)
 {
@@ -80,6 +93,11 @@ struct am_dmarc_ctx *am_dmarc_ctx_from_config(const struct am_config *cfg, char 
 				     : AM_DMARC_PSL,
 	};
 	char why[256];
+	if (!valid_header_name(cfg->dmarc_marker_header)) {
+		snprintf(err, errlen, "[dmarc] marker_header: '%.40s' is not a header name of 1 to 31 "
+			 "letters, digits and '-'", cfg->dmarc_marker_header ? cfg->dmarc_marker_header : "");
+		return NULL;
+	}
 	struct am_dmarc_ctx *ctx = am_dmarc_ctx_new(&s, why, sizeof why);
 	if (ctx == NULL)
 		snprintf(err, errlen, "[dmarc] %s", why);

@@ -327,6 +327,10 @@ static void run_config(const char *psl_path)
 	ok(ctx != NULL && am_dmarc_ctx_discovery(ctx) == AM_DMARC_TREEWALK,
 	   "context from config: treewalk (RFC 9989) by default");
 	am_dmarc_ctx_free(ctx);
+	am_config_set(cfg, "dmarc", "marker_header", "X-Spam: yes", "test", 4, err, sizeof err);
+	ctx = am_dmarc_ctx_from_config(cfg, err, sizeof err);
+	ok(ctx == NULL && strstr(err, "marker_header"), "a marker_header that is no header name refused: %s", err);
+	am_config_set(cfg, "dmarc", "marker_header", "X-Spam-DMARC", "test", 4, err, sizeof err);
 	am_config_set(cfg, "dmarc", "discovery", "psl", "test", 4, err, sizeof err);
 	ctx = am_dmarc_ctx_from_config(cfg, err, sizeof err);
 	ok(ctx != NULL && am_dmarc_ctx_discovery(ctx) == AM_DMARC_PSL, "discovery = psl (RFC 7489 compatibility)");
