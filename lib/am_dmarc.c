@@ -197,6 +197,7 @@ static int interpret(const struct am_dmarc_ctx *ctx, const struct dmarc_lookup *
 		out->pct_ignored = true;
 	}
 	out->psd = r->psd == 'y';
+	out->testing = walk && e->t == 'y'; /* RFC 9989 4.7, also on a pass (BIMI reads it) */
 	if (bad)
 		snprintf(out->reason, sizeof out->reason, "invalid %.40s at %.64s, acting as p=none (rua= present)",
 			 r->bad, lk->domain);
@@ -328,8 +329,7 @@ static void effective(const struct am_dmarc_ctx *ctx, const struct eff *e, const
 		      struct am_dmarc_result *out)
 {
 	enum am_dmarc_policy d = out->policy;
-	if (ctx->discovery == AM_DMARC_TREEWALK && e->t == 'y' && d != AM_DMARC_P_NONE) {
-		out->testing = true;
+	if (out->testing && d != AM_DMARC_P_NONE) {
 		d = step_down(d);
 		am_dmarc_override_add(out, AM_DMARC_OV_POLICY_TEST_MODE, "t=y");
 	}
@@ -378,6 +378,7 @@ static void check_domain(struct dmarc_run *run, const char *author, const struct
 		out->result = AM_RES_PASS;
 		snprintf(out->policy_tag, sizeof out->policy_tag, "p");
 		out->policy = e.p;
+		out->effective_policy = out->testing && e.p != AM_DMARC_P_NONE ? step_down(e.p) : e.p;
 		return;
 	}
 	out->result = AM_RES_FAIL;
