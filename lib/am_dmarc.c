@@ -301,7 +301,10 @@ static enum am_dmarc_policy step_down(enum am_dmarc_policy p)
 	return p == AM_DMARC_P_REJECT ? AM_DMARC_P_QUARANTINE : AM_DMARC_P_NONE;
 }
 
-/* Pick p / sp / np for a failing message. -1 on a DNS temperror. */
+/* Pick p / sp / np for a failing message (RFC 9989 4.10.1: the author
+ * domain's own record gives p=; a record above it gives sp= if the author
+ * domain exists, np= if it does not (3.2.13), else p=). -1 on a DNS
+ * temperror. */
 static int choose_policy(struct dmarc_run *run, const char *author, const char *poldom, const struct eff *e,
 			 struct am_dmarc_result *out)
 {
