@@ -249,7 +249,12 @@ static const struct {
 static void track_forgery(struct am_msg *m, const char *name, const char *value)
 {
 	for (size_t t = 0; t < AM_TRACKED_HEADERS && tracked[t].name; t++) {
-		if (!am_header_name_is(name, tracked[t].name))
+		/* The marker's name is configurable ([dmarc] marker_header). */
+		const char *tname = strcmp(tracked[t].name, AM_MARKER_HEADER) == 0 &&
+						    m->rt->cfg->dmarc_marker_header && m->rt->cfg->dmarc_marker_header[0]
+					    ? m->rt->cfg->dmarc_marker_header
+					    : tracked[t].name;
+		if (!am_header_name_is(name, tname))
 			continue;
 		m->seen[t]++;
 		if (tracked[t].only_if_ours && !am_authres_claims(value, m->rt->cfg->authserv_id))
@@ -258,10 +263,21 @@ static void track_forgery(struct am_msg *m, const char *name, const char *value)
 			m->too_many_deletes = true;
 			return;
 		}
-		snprintf(m->deletes[m->ndeletes].name, sizeof(m->deletes[0].name), "%s", tracked[t].name);
+		snprintf(m->deletes[m->ndeletes].name, sizeof(m->deletes[0].name), "%s", tname);
 		m->deletes[m->ndeletes++].index = m->seen[t];
 		return;
 	}
+}
+
+/* DMARC's list guess: keep the first List-Id and List-Post values. */
+static void keep_list_header(struct am_msg *m, const char *name, const char *value)
+{
+	char *dst = am_header_name_is(name, "List-Id")     ? m->list_id
+		    : am_header_name_is(name, "List-Post") ? m->list_post
+							   : NULL;
+
+	if (dst != NULL && dst[0] == '\0' && strlen(value) < sizeof(m->list_id))
+		memcpy(dst, value, strlen(value) + 1);
 }
 
 /* One header: DKIM, the From headers for DMARC, forged-header tracking. */
@@ -277,6 +293,7 @@ void am_session_header(struct am_conn *c, const char *name, const char *value)
 	if (am_header_name_is(name, "BIMI-Selector") && m->nbimi_selectors++ == 0 &&
 	    strlen(value) < sizeof(m->bimi_selector))
 		memcpy(m->bimi_selector, value, strlen(value) + 1);
+	keep_list_header(m, name, value);
 	track_forgery(m, name, value);
 }
 
@@ -306,6 +323,8 @@ static void run_dmarc(struct am_conn *c, struct am_msg *m)
 	struct am_dmarc_input in = {
 		.from = &from, .client_ip = c->client_ip[0] ? &c->ip : NULL,
 		.spf = &m->results.spf_mailfrom, .dkim = &m->results.dkim,
+		.list_id = m->list_id[0] ? m->list_id : NULL,
+		.list_post = m->list_post[0] ? m->list_post : NULL,
 	};
 
 	/* Only a forward-confirmed name may name a forwarder. */
@@ -368,11 +387,16 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 	if (m->rt->cfg->bimi_enable && m->rt->dmarc != NULL && !m->results.trusted)
 		run_bimi(m);
 	run_grey_eom(c, m);
+	am_policy_dmarc(&m->results, m->rt->cfg); /* the disposition applied, for log and reports */
 	am_policy_decide(AM_STAGE_EOM, &m->results, m->rt->cfg, v);
 	am_metrics_eom(c->metrics, &m->results, v, t0);
 	am_metrics_dns(c->metrics, &m->budget);
 	if (v->mark[0] != '\0') {
 		e->add_marker = true;
+		snprintf(e->marker_name, sizeof(e->marker_name), "%s",
+			 m->rt->cfg->dmarc_marker_header && m->rt->cfg->dmarc_marker_header[0]
+				 ? m->rt->cfg->dmarc_marker_header
+				 : AM_MARKER_HEADER);
 		snprintf(e->marker, sizeof(e->marker), "%s", v->mark);
 	}
 	if (m->results.bimi.result == AM_BIMI_PASS)
