@@ -51,7 +51,7 @@ bad '[spf]\nenable = yes\nenable = no\n' 3 'set twice' "duplicate key"
 U='[milter]\nuser = nobody\n'  # as root a user is required before anything else
 bad '[milter]\nuser = no-such-user-16\n' 2 "\\[milter\\] user: user 'no-such-user-16' does not exist" "unknown [milter] user"
 bad '[milter]\nuser = nobody\nsocket_group = no-such-group-16\n' 3 "socket_group: group 'no-such-group-16' does not exist" "unknown socket_group"
-bad "$U[dmarc]\npsl_file = /nonexistent/psl.dat\n" 4 'psl_file: /nonexistent/psl.dat: No such file' "missing psl_file"
+bad "$U[dmarc]\ndiscovery = psl\npsl_file = /nonexistent/psl.dat\n" 5 'psl_file: /nonexistent/psl.dat: No such file' "missing psl_file"
 bad "$U[dns]\nnameservers = 1.2.3\n" 4 "nameservers: nameserver '1\\.2\\.3'" "nameservers = 1.2.3"
 bad "$U[greylist]\nenable = yes\nstore = lmdb\nlmdb_path = $T/nodir/g.lmdb\n" 6 "lmdb_path: directory $T/nodir: No such file" "greylist store directory missing"
 bad '[metrics]\nlisten = 127.0.0.1\n' 2 'listen: .127\.0\.0\.1. is not ADDRESS:PORT' "[metrics] listen without a port"
@@ -69,7 +69,7 @@ if [ "$(id -u)" = 0 ]; then
 	[ ! -e "$T/rootonly/g.lmdb" ] && [ ! -e "$T/rootonly/g.lmdb-lock" ]
 	ok $? "-n created no store file as root"
 	mkdir -m 0700 "$T/private" && cp /usr/share/publicsuffix/public_suffix_list.dat "$T/private/psl.dat" 2>/dev/null
-	bad "[milter]\nuser = nobody\n[dmarc]\npsl_file = $T/private/psl.dat\n" 4 \
+	bad "[milter]\nuser = nobody\n[dmarc]\ndiscovery = psl\npsl_file = $T/private/psl.dat\n" 5 \
 		"psl_file: $T/private/psl.dat: Permission denied for user nobody" "psl_file unreadable by the user"
 else
 	skip "not root: writability as the [milter] user cannot be shown"
