@@ -18,7 +18,7 @@ struct am_dkim_msg;
 struct am_metrics;
 
 #define AM_MAX_DELETES 64
-#define AM_MAX_FROM 8           /* From headers kept for DMARC (more is an error anyway) */
+#define AM_MAX_FROM 8           /* From headers kept for DMARC; more: AM_FROM_OVER_LIMIT, refused */
 #define AM_TRACKED_HEADERS 4    /* header names we may delete (am_session.c) */
 
 /* An incoming header to delete: its name and its 1-based index among the

@@ -112,6 +112,22 @@ static void expand_domain(const char *tmpl, const char *domain, char *out, size_
 	out[o] = '\0';
 }
 
+/* More From headers, domains or bytes than DMARC evaluates: the author
+ * cannot be determined (RFC 7489 6.6.1 allows refusing it), and letting
+ * the scores decide would make adding a From domain a way past a
+ * p=reject. Refused whatever from_error_action says; true if so. */
+static bool from_over_limit(const struct am_dmarc_result *d, struct am_verdict *v)
+{
+	char text[256];
+
+	if (d->from_status != AM_FROM_OVER_LIMIT)
+		return false;
+	snprintf(text, sizeof(text), "Cannot determine the author: %s",
+		 d->reason[0] ? d->reason : "too many From addresses");
+	act(v, AM_ACT_REJECT, "5.7.1", "", "from-limit", text);
+	return true;
+}
+
 /* The DMARC policy and the DMARC error actions; true if one decided. */
 static bool dmarc_override(const struct am_dmarc_result *d, const struct am_config *cfg,
 			   struct am_verdict *v)
@@ -121,6 +137,8 @@ static bool dmarc_override(const struct am_dmarc_result *d, const struct am_conf
 
 	if (!cfg->dmarc_enable || !d->checked)
 		return false;
+	if (from_over_limit(d, v))
+		return true;
 	if (d->from_status != AM_FROM_OK && cfg->dmarc_from_error_action != AM_ACT_NONE) {
 		act(v, cfg->dmarc_from_error_action, "5.7.1", "4.7.1", "from",
 		    "Message has no single valid author (From) address");

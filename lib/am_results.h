@@ -74,6 +74,8 @@ enum am_from_status {
 	AM_FROM_NO_ADDRESS,         /* only an empty group ("undisclosed:;") */
 	AM_FROM_SYNTAX,             /* unparseable (RFC 5322 / 6854 / 6532) */
 	AM_FROM_BAD_DOMAIN,         /* domain literal, bad label, bad IDN */
+	AM_FROM_OVER_LIMIT,         /* more From headers, domains or bytes than are
+	                             * evaluated: no author, the message is refused */
 };
 
 /* A DMARC policy value (p=, sp=, np=) or a disposition. */

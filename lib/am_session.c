@@ -312,8 +312,8 @@ static void run_dmarc(struct am_conn *c, struct am_msg *m)
 	if (c->ptr_verified)
 		in.client_host = c->client_host;
 	am_from_parse((const char *const *)m->from, m->nfrom < AM_MAX_FROM ? m->nfrom : AM_MAX_FROM, &from);
-	if (m->nfrom > AM_MAX_FROM)
-		from.status = AM_FROM_MULTIPLE_HEADERS;
+	if (m->nfrom > AM_MAX_FROM) /* unread headers could name any author: refuse */
+		am_from_too_many_headers(&from, m->nfrom, AM_MAX_FROM);
 	am_dmarc_check(m->rt->dmarc, m->rt->dns, &m->budget, &in, &m->results.dmarc);
 }
 
