@@ -32,7 +32,10 @@ struct am_msg {
 	bool active;                 /* between MAIL and end/abort */
 	struct am_runtime *rt;       /* the generation this message started with */
 	char queue_id[32];
-	char mail_from[AM_ADDR_MAX]; /* without angle brackets; "" for <> */
+	/* without angle brackets; "" for <>. One byte more than SPF takes, so
+	 * a longer address cut to fit stays too long ("none"), never checked
+	 * as the shorter, different address its first bytes spell. */
+	char mail_from[AM_ADDR_MAX + 1];
 	char last_rcpt[AM_ADDR_MAX];
 	unsigned rcpt_count;
 	char **rcpts;                /* accepted recipients, for end-of-data greylisting */

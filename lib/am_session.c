@@ -280,11 +280,26 @@ void am_session_header(struct am_conn *c, const char *name, const char *value)
 	track_forgery(m, name, value);
 }
 
+/* Tell DKIM the author domains, so that past max_signatures it verifies
+ * the signatures that can align with them first. */
+static void dkim_authors(struct am_msg *m)
+{
+	struct am_from from;
+	const char *domains[AM_FROM_MAX_DOMAINS];
+
+	am_from_parse((const char *const *)m->from, m->nfrom < AM_MAX_FROM ? m->nfrom : AM_MAX_FROM, &from);
+	for (size_t i = 0; i < from.ndomains; i++)
+		domains[i] = from.domains[i];
+	am_dkim_set_authors(m->dkim, domains, from.ndomains);
+}
+
 /* End of headers: does any check need the body? */
 bool am_session_eoh(struct am_conn *c)
 {
 	struct am_msg *m = &c->msg;
 
+	if (m->dkim != NULL)
+		dkim_authors(m);
 	m->body_wanted = m->dkim != NULL && am_dkim_eoh(m->dkim);
 	return m->body_wanted;
 }
