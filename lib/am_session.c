@@ -245,6 +245,22 @@ static const struct {
 	{"BIMI-Indicator", false},
 };
 
+/* Room for more forged headers to delete; out of memory is an internal
+ * error (a forged header must never pass on). 0 or -1. */
+static int grow_deletes(struct am_msg *m)
+{
+	unsigned room = m->deletes_room ? 2 * m->deletes_room : 16;
+	struct am_header_delete *grown = realloc(m->deletes, room * sizeof(*grown));
+
+	if (grown == NULL) {
+		internal_error(m, "out of memory for forged headers to delete");
+		return -1;
+	}
+	m->deletes = grown;
+	m->deletes_room = room;
+	return 0;
+}
+
 /* Remember a forged copy of a header only we may write, for deletion. */
 static void track_forgery(struct am_msg *m, const char *name, const char *value)
 {
@@ -254,10 +270,8 @@ static void track_forgery(struct am_msg *m, const char *name, const char *value)
 		m->seen[t]++;
 		if (tracked[t].only_if_ours && !am_authres_claims(value, m->rt->cfg->authserv_id))
 			return;
-		if (m->ndeletes == AM_MAX_DELETES) {
-			m->too_many_deletes = true;
+		if (m->ndeletes == m->deletes_room && grow_deletes(m) < 0)
 			return;
-		}
 		snprintf(m->deletes[m->ndeletes].name, sizeof(m->deletes[0].name), "%s", tracked[t].name);
 		m->deletes[m->ndeletes++].index = m->seen[t];
 		return;
@@ -369,9 +383,6 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 	int64_t t0 = am_metrics_clock(c->metrics);
 
 	memset(e, 0, sizeof(*e));
-	/* We could not track every forged header: never pass one on. */
-	if (m->too_many_deletes)
-		internal_error(m, "too many forged headers to delete");
 	if (m->dkim != NULL) {
 		am_dkim_eom(m->dkim, &m->results.dkim);
 		am_dkim_msg_free(m->dkim);
@@ -393,8 +404,13 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 	if (m->results.bimi.result == AM_BIMI_PASS)
 		e->add_bimi_location = am_bimi_location_header(&m->results.bimi, e->bimi_location,
 								sizeof(e->bimi_location)) == 0;
-	for (unsigned i = 0; i < m->ndeletes; i++)   /* highest index first */
-		e->deletes[e->ndeletes++] = m->deletes[m->ndeletes - 1 - i];
+	for (unsigned i = 0; i < m->ndeletes / 2; i++) { /* highest index first */
+		struct am_header_delete d = m->deletes[i];
+		m->deletes[i] = m->deletes[m->ndeletes - 1 - i];
+		m->deletes[m->ndeletes - 1 - i] = d;
+	}
+	e->deletes = m->deletes;
+	e->ndeletes = m->ndeletes;
 	if (!m->results.trusted)
 		e->add_authres = am_authres_build(&m->results, m->rt->cfg->authserv_id, e->authres,
 						  sizeof(e->authres)) == 0;

@@ -1,0 +1,75 @@
+#!/bin/bash
+# t/daemon-caps.sh - issue 12's cap audit, the caps past which a sender
+# could once get a milder outcome or a tempfail for ever, each driven past
+# its limit through the real daemon (milter socket, real unbound):
+#  - [dkim] max_signatures (5): the author's signature 6th, under five
+#    passing signatures of other domains, is still the one verified;
+#  - the MAIL FROM buffer: an address cut to fit would spell
+#    <...@example.com> and pass SPF for it; it is spf=none instead;
+#  - forged headers to delete: 100 forged Authentication-Results claiming
+#    our authserv-id are all deleted and the message accepted, not
+#    tempfailed (the list had 64 places).
+# The From limits have their own test (t/from-limit.sh).
+. "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
+. "$top_srcdir/t/lib/daemon_auth.sh"
+harness_init daemon-caps
+
+daemon_auth_require psl
+GOOD=192.0.2.10      # allowed by example.com's SPF
+BAD=198.51.100.99    # allowed by nobody
+OTHERS="l1.example l2.example l3.example l4.example l5.example"
+{
+	zone_txt example.com 'v=spf1 ip4:192.0.2.0/24 -all'
+	zone_txt _dmarc.example.com 'v=DMARC1; p=reject'
+	for d in example.com $OTHERS; do zone_txt "sel._domainkey.$d" "$(fixture_key rsa2048)"; done
+} >"$T/zone"
+dns_start "$T/zone" || bail_out "unbound did not start"
+daemon_config "$T/am.ini"
+daemon_start "$T/am.ini" || bail_out "daemon did not start"
+
+# sign DOMAIN <IN >OUT: one more DKIM-Signature on top, by DOMAIN.
+sign() {
+	perl "$DKIM_DATA/sign-mail-dkim.pl" "$DKIM_DATA/rsa2048.pem" "$1" sel rsa-sha256 relaxed/relaxed
+}
+body='To: bob@rcpt.example\nSubject: caps\nDate: Sat, 22 Nov 2025 12:00:00 +0000\nMessage-ID: <%s@caps.example>\n\nHello.\n'
+
+# ---- max_signatures: the author's signature 6th ----
+printf "From: ceo@example.com\n$body" dkim >"$T/dkim0.eml"
+sign example.com <"$T/dkim0.eml" >"$T/dkim1.eml"
+n=1
+for d in $OTHERS; do
+	sign "$d" <"$T/dkim$n.eml" >"$T/dkim$((n + 1)).eml"
+	n=$((n + 1))
+done
+is "$(grep -c '^DKIM-Signature:' "$T/dkim6.eml")" 6 "six signatures, example.com's the last field"
+send dkim -i $BAD -H mx.client.example -f '<bounce@l1.example>' -r bob@rcpt.example "$T/dkim6.eml"
+is "$RESULT" accept "author's signature past max_signatures: accepted"
+like "$LOG" ' dkim=.*pass\(d=example\.com\).* dmarc="pass\(p=reject,dis=none\)" hfrom=example\.com aligned=dkim ' \
+	"the author's signature was verified and aligns (DMARC pass)"
+like "$LOG" ' dkim_unverified=1 ' "one foreign signature left unverified"
+
+# ---- the MAIL FROM buffer: cut to fit, it would spell ...@example.com ----
+local_part=$(printf 'a%.0s' $(seq 499))
+long="$local_part@example.com.attacker.example"
+printf "From: ceo@example.com\n$body" mailfrom >"$T/mailfrom.eml"
+send mailfrom -i $GOOD -H mx.client.example -f "<$long>" -r bob@rcpt.example "$T/mailfrom.eml"
+like "$OUT" '^eom: reject 550 5\.7\.1 Rejected by the DMARC policy of example\.com$' \
+	"a 528-byte MAIL FROM whose first 511 bytes end in @example.com: DMARC rejects"
+like "$LOG" ' spf=none\(\) ' "SPF: none (too long), never a pass for example.com"
+send mailfrom-ok -i $GOOD -H mx.client.example -f "<a@example.com>" -r bob@rcpt.example "$T/mailfrom.eml"
+like "$LOG" ' spf=pass\(example\.com\) .*dmarc="pass' "control: the same from a@example.com passes SPF and DMARC"
+
+# ---- 100 forged Authentication-Results claiming our authserv-id ----
+{
+	for i in $(seq 100); do printf 'Authentication-Results: mx.test.example; dmarc=pass header.from=example.com\n'; done
+	printf "From: ceo@example.com\n$body" forged
+} >"$T/forged.eml"
+send forged -i $GOOD -H mx.client.example -f '<a@example.com>' -r bob@rcpt.example "$T/forged.eml"
+is "$RESULT" accept "100 forged AR headers: accepted, not tempfailed"
+is "$(grep -c '^chgheader Authentication-Results [0-9]* (delete)$' <<<"$OUT")" 100 "all 100 deleted"
+is "$(grep '^chgheader' <<<"$OUT" | head -1)|$(grep '^chgheader' <<<"$OUT" | tail -1)" \
+	"chgheader Authentication-Results 100 (delete)|chgheader Authentication-Results 1 (delete)" \
+	"highest index first"
+daemon_stop_clean
+
+done_testing
