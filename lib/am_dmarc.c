@@ -475,6 +475,27 @@ static bool from_partial(const struct am_from *f)
 _Static_assert(AM_FROM_MAX_DOMAINS * AM_DMARC_WALK_MAX <= DMARC_CACHE_MAX,
 	       "the From domains evaluated must fit the DMARC look-up cache");
 
+/* Evaluate one of left From domains under its share of what is left of
+ * the DNS budget, so slow look-ups for some (a sender's own domains)
+ * never leave the others none: a temperror is milder than a p=reject. */
+static void check_domain_share(struct dmarc_run *run, const char *author, size_t left,
+			       const struct am_dmarc_input *in, struct am_dmarc_result *out)
+{
+	struct am_dns_budget *all = run->budget, part;
+	int64_t now = am_dns_now_ms();
+	if (all == NULL || all->deadline_ms <= now || left < 2) {
+		check_domain(run, author, in, out);
+		return;
+	}
+	part = (struct am_dns_budget){ .deadline_ms = now + (all->deadline_ms - now) / (int64_t)left };
+	run->budget = &part;
+	check_domain(run, author, in, out);
+	run->budget = all;
+	all->queries += part.queries;
+	all->timeouts += part.timeouts;
+	all->servfails += part.servfails;
+}
+
 /* Evaluate each From domain; keep the strictest (RFC 7489 6.6.1), so an
  * added From domain or broken mailbox never makes the outcome milder. */
 static void check_multi(struct dmarc_run *run, const struct am_dmarc_input *in, struct am_dmarc_result *out)
@@ -491,7 +512,7 @@ static void check_multi(struct dmarc_run *run, const struct am_dmarc_input *in, 
 		from_error(in->from, out);
 	for (size_t i = 0; i < in->from->ndomains; i++) {
 		*tmp = base;
-		check_domain(run, in->from->domains[i], in, tmp);
+		check_domain_share(run, in->from->domains[i], in->from->ndomains - i, in, tmp);
 		if ((i == 0 && !partial) || severity(tmp) > severity(out))
 			*out = *tmp;
 	}

@@ -328,6 +328,16 @@ void am_session_body(struct am_conn *c, const unsigned char *chunk, size_t len)
 		am_dkim_body(m->dkim, chunk, len);
 }
 
+/* DMARC, and BIMI after it, get a DNS budget of their own: look-ups the
+ * sender chose (SPF includes, DKIM keys) must never spend what the
+ * author domain's policy needs, as a temperror there is milder than its
+ * p=reject. End of message may so take up to two budgets. */
+static void fresh_budget(struct am_conn *c, struct am_msg *m)
+{
+	am_metrics_dns(c->metrics, &m->budget);
+	am_dns_budget_start(&m->budget, m->rt->cfg->dns_budget_ms);
+}
+
 /* DMARC on the From headers seen and the SPF and DKIM results. */
 static void run_dmarc(struct am_conn *c, struct am_msg *m)
 {
@@ -388,8 +398,10 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 		am_dkim_msg_free(m->dkim);
 		m->dkim = NULL;
 	}
-	if (m->rt->dmarc != NULL && !m->results.trusted)
+	if (m->rt->dmarc != NULL && !m->results.trusted) {
+		fresh_budget(c, m);
 		run_dmarc(c, m);
+	}
 	/* BIMI stands on DMARC: with DMARC off there is nothing to report. */
 	if (m->rt->cfg->bimi_enable && m->rt->dmarc != NULL && !m->results.trusted)
 		run_bimi(m);

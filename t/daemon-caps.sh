@@ -9,6 +9,9 @@
 #  - forged headers to delete: 100 forged Authentication-Results claiming
 #    our authserv-id are all deleted and the message accepted, not
 #    tempfailed (the list had 64 places).
+#  - the message's DNS budget: five DKIM signatures whose key look-ups time
+#    out spend it all, yet DMARC still finds example.com's p=reject (it has
+#    a budget of its own) instead of a temperror the scores would accept.
 # The From limits have their own test (t/from-limit.sh).
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 . "$top_srcdir/t/lib/daemon_auth.sh"
@@ -22,6 +25,7 @@ OTHERS="l1.example l2.example l3.example l4.example l5.example"
 	zone_txt example.com 'v=spf1 ip4:192.0.2.0/24 -all'
 	zone_txt _dmarc.example.com 'v=DMARC1; p=reject'
 	for d in example.com $OTHERS; do zone_txt "sel._domainkey.$d" "$(fixture_key rsa2048)"; done
+	echo "slow.example TIMEOUT"
 } >"$T/zone"
 dns_start "$T/zone" || bail_out "unbound did not start"
 daemon_config "$T/am.ini"
@@ -70,6 +74,17 @@ is "$(grep -c '^chgheader Authentication-Results [0-9]* (delete)$' <<<"$OUT")" 1
 is "$(grep '^chgheader' <<<"$OUT" | head -1)|$(grep '^chgheader' <<<"$OUT" | tail -1)" \
 	"chgheader Authentication-Results 100 (delete)|chgheader Authentication-Results 1 (delete)" \
 	"highest index first"
+
+# ---- the DNS budget: DKIM key look-ups spend it, DMARC has its own ----
+# timeout_ms 1000 and message_budget_ms 5000 (t/lib/daemon_config.sh)
+printf "From: ceo@example.com\n$body" budget >"$T/budget0.eml"
+for n in 1 2 3 4 5; do sign "k$n.slow.example" <"$T/budget$((n - 1)).eml" >"$T/budget$n.eml"; done
+t0=$(date +%s)
+send budget -i $BAD -H mx.client.example -f '<x@example.com>' -r bob@rcpt.example "$T/budget5.eml"
+diag "five key look-ups timing out, then DMARC: $(($(date +%s) - t0)) s"
+like "$LOG" ' dkim="(temperror\(d=k[1-5]\.slow\.example\),?){5}" ' "the five key look-ups timed out (budget spent)"
+like "$OUT" '^eom: reject 550 5\.7\.1 Rejected by the DMARC policy of example\.com$' \
+	"DMARC still rejects for example.com: not a temperror"
 daemon_stop_clean
 
 done_testing

@@ -8,7 +8,9 @@
 # From headers, one From naming 21 domains): refused with 550 5.7.1 and
 # reason=from-limit naming the count. At the limit (4 domains) and with
 # two, the domains are evaluated and DMARC rejects as it would for
-# ceo@example.com alone.
+# ceo@example.com alone, also when the three others' look-ups time out
+# (each From domain gets a share of the DNS budget, so theirs cannot
+# spend example.com's).
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 . "$top_srcdir/t/lib/daemon_auth.sh"
 harness_init from-limit
@@ -19,9 +21,11 @@ CLIENT=203.0.113.5
 {
 	zone_txt example.com 'v=spf1 ip4:192.0.2.0/24 -all'
 	zone_txt _dmarc.example.com 'v=DMARC1; p=reject'
+	echo "slow.example TIMEOUT"
 } >"$T/zone"
 dns_start "$T/zone" || bail_out "unbound did not start"
-daemon_config "$T/am.ini"
+# 2 s a query, 5 s a budget: three slow From domains would spend it all
+daemon_config "$T/am.ini" dns.timeout_ms=2000
 chmod 0644 "$T/am.ini"
 
 # mkmsg NAME FROM-LINE...: $T/NAME.eml with these From header lines first.
@@ -55,6 +59,7 @@ mkmsg h9 "$(froms 9)"
 mkmsg h21 "$(froms 21)"
 mkmsg h500 "$(froms 500)"
 mkmsg d21 "$(one_from 21)"
+mkmsg slow 'From: a@x1.slow.example, a@x2.slow.example, a@x3.slow.example, ceo@example.com'
 
 LIMIT_TEXT='550 5\.7\.1 Cannot determine the author: '
 
@@ -99,6 +104,9 @@ done
 send four -i $CLIENT -H mx.example.net -f '<ceo@example.com>' -r bob@rcpt.example "$T/four.eml"
 like "$OUT" '^eom: reject 550 5\.7\.1 Rejected by the DMARC policy of example\.com$' \
 	"socket, 4 From domains (the limit): DMARC rejects for example.com"
+send slow -i $CLIENT -H mx.example.net -f '<ceo@example.com>' -r bob@rcpt.example "$T/slow.eml"
+like "$OUT" '^eom: reject 550 5\.7\.1 Rejected by the DMARC policy of example\.com$' \
+	"socket, 3 From domains timing out and example.com: DMARC still rejects for example.com"
 ok "$(daemon_alive && echo 0 || echo 1)" "daemon alive after 500 From headers"
 daemon_stop_clean
 
