@@ -12,6 +12,10 @@
 #  - the message's DNS budget: five DKIM signatures whose key look-ups time
 #    out spend it all, yet DMARC still finds example.com's p=reject (it has
 #    a budget of its own) instead of a temperror the scores would accept.
+#  - the HELO and client host name buffers (255 bytes): a longer name is
+#    cut to 255, which is never a valid name (253 at most), so neither an
+#    SPF record of its first 253 bytes nor a trusted-forwarder suffix
+#    (forwarder_hosts) that its cut form ends with can match.
 # The From limits have their own test (t/from-limit.sh).
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 . "$top_srcdir/t/lib/daemon_auth.sh"
@@ -21,14 +25,17 @@ daemon_auth_require psl
 GOOD=192.0.2.10      # allowed by example.com's SPF
 BAD=198.51.100.99    # allowed by nobody
 OTHERS="l1.example l2.example l3.example l4.example l5.example"
+lab() { printf "$1%.0s" $(seq "$2"); }
+NAME253=$(lab a 63).$(lab b 63).$(lab c 63).$(lab d 53).example   # 253 bytes
 {
 	zone_txt example.com 'v=spf1 ip4:192.0.2.0/24 -all'
 	zone_txt _dmarc.example.com 'v=DMARC1; p=reject'
 	for d in example.com $OTHERS; do zone_txt "sel._domainkey.$d" "$(fixture_key rsa2048)"; done
 	echo "slow.example TIMEOUT"
+	zone_txt "$NAME253" 'v=spf1 ip4:192.0.2.0/24 -all'
 } >"$T/zone"
 dns_start "$T/zone" || bail_out "unbound did not start"
-daemon_config "$T/am.ini"
+daemon_config "$T/am.ini" dmarc.forwarder_hosts=.fwd.example
 daemon_start "$T/am.ini" || bail_out "daemon did not start"
 
 # sign DOMAIN <IN >OUT: one more DKIM-Signature on top, by DOMAIN.
@@ -74,6 +81,21 @@ is "$(grep -c '^chgheader Authentication-Results [0-9]* (delete)$' <<<"$OUT")" 1
 is "$(grep '^chgheader' <<<"$OUT" | head -1)|$(grep '^chgheader' <<<"$OUT" | tail -1)" \
 	"chgheader Authentication-Results 100 (delete)|chgheader Authentication-Results 1 (delete)" \
 	"highest index first"
+
+# ---- HELO and client host name longer than their buffers ----
+is "${#NAME253}" 253 "a 253-byte name with an SPF record for the client"
+printf "From: ceo@example.com\n$body" names >"$T/names.eml"
+send helo253 -i $GOOD -H "$NAME253" -f '<>' -r bob@rcpt.example "$T/names.eml"
+like "$LOG" " spf_helo=pass\\($NAME253\\) " "control: HELO of 253 bytes, null sender: spf_helo=pass"
+send helo-long -i $GOOD -H "$NAME253.x.attacker.example" -f '<>' -r bob@rcpt.example "$T/names.eml"
+like "$LOG" ' spf_helo=none\(' "HELO of 272 bytes: spf_helo=none, never the pass of its first 253"
+host="$(lab h 63).$(lab i 63).$(lab j 63).$(lab k 51).fwd.example.attacker.example"
+send host-long -i $BAD -n "$host" -H mx.client.example -f '<x@example.com>' -r bob@rcpt.example "$T/names.eml"
+like "$OUT" '^eom: reject 550 5\.7\.1 Rejected by the DMARC policy of example\.com$' \
+	"client host name of ${#host} bytes whose first 255 end in .fwd.example: no forwarder override"
+send host-ok -i $BAD -n mx.fwd.example -H mx.client.example -f '<x@example.com>' -r bob@rcpt.example "$T/names.eml"
+like "$LOG" ' action=accept .*override=trusted_forwarder override_reason="forwarder host \.fwd\.example"' \
+	"control: mx.fwd.example is a trusted forwarder"
 
 # ---- the DNS budget: DKIM key look-ups spend it, DMARC has its own ----
 # timeout_ms 1000 and message_budget_ms 5000 (t/lib/daemon_config.sh)
