@@ -53,8 +53,10 @@ const struct am_option am_options[] = {
 	OPT("dns", "timeout_ms", AM_OPT_INT, dns_timeout_ms, "5000", 100, 60000, NULL,
 	    "Longest wait for one DNS answer, in milliseconds; a query past it is cancelled."),
 	OPT("dns", "message_budget_ms", AM_OPT_INT, dns_budget_ms, "20000", 100, 600000, NULL,
-	    "Total DNS time one message may spend. Keep it below the MTA's milter timeouts "
-	    "(Postfix: milter_command_timeout 30 s) so a dead nameserver never makes the MTA give up."),
+	    "Total DNS time one message may spend; DMARC and BIMI get another budget of their own at end "
+	    "of message, so look-ups the sender chose (SPF, DKIM keys) never spend the author's. Keep it "
+	    "below the MTA's milter timeouts (Postfix: milter_command_timeout 30 s) so a dead nameserver "
+	    "never makes the MTA give up."),
 	OPT("dns", "trust_anchor_file", AM_OPT_STRING, dns_trust_anchor, "", 0, 0, NULL,
 	    "DNSSEC trust anchor file (e.g. /usr/share/dns/root.key); empty: no validation."),
 	/* [spf] */

@@ -4,6 +4,8 @@
 # its limit through the real daemon (milter socket, real unbound):
 #  - [dkim] max_signatures (5): the author's signature 6th, under five
 #    passing signatures of other domains, is still the one verified;
+#    Past the first 16 DKIM-Signature fields none is verified: the author's
+#    17th is lost and DMARC fails (stricter, never milder);
 #  - the MAIL FROM buffer: an address cut to fit would spell
 #    <...@example.com> and pass SPF for it; it is spf=none instead;
 #  - forged headers to delete: 100 forged Authentication-Results claiming
@@ -58,6 +60,17 @@ is "$RESULT" accept "author's signature past max_signatures: accepted"
 like "$LOG" ' dkim=.*pass\(d=example\.com\).* dmarc="pass\(p=reject,dis=none\)" hfrom=example\.com aligned=dkim ' \
 	"the author's signature was verified and aligns (DMARC pass)"
 like "$LOG" ' dkim_unverified=1 ' "one foreign signature left unverified"
+# the author's signature 17th: past the fields considered, so never verified
+n=1
+cp "$T/dkim1.eml" "$T/many1.eml"
+for i in $(seq 16); do
+	sign "l$(((i - 1) % 5 + 1)).example" <"$T/many$n.eml" >"$T/many$((n + 1)).eml"
+	n=$((n + 1))
+done
+send dkim17 -i $BAD -H mx.client.example -f '<bounce@l1.example>' -r bob@rcpt.example "$T/many17.eml"
+like "$OUT" '^eom: reject 550 5\.7\.1 Rejected by the DMARC policy of example\.com$' \
+	"the author's signature as the 17th field: not verified, DMARC rejects (never milder)"
+like "$LOG" ' dkim_unverified=12 ' "12 of 17 signatures left unverified"
 
 # ---- the MAIL FROM buffer: cut to fit, it would spell ...@example.com ----
 local_part=$(printf 'a%.0s' $(seq 499))
