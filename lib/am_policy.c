@@ -115,12 +115,15 @@ static void expand_domain(const char *tmpl, const char *domain, char *out, size_
 /* More From headers, domains or bytes than DMARC evaluates: the author
  * cannot be determined (RFC 7489 6.6.1 allows refusing it), and letting
  * the scores decide would make adding a From domain a way past a
- * p=reject. Refused whatever from_error_action says; true if so. */
-static bool from_over_limit(const struct am_dmarc_result *d, struct am_verdict *v)
+ * p=reject. Refused whatever from_error_action says, unless DMARC only
+ * reports ([dmarc] enforce = no, where no p=reject refuses either); true
+ * if refused. */
+static bool from_over_limit(const struct am_dmarc_result *d, const struct am_config *cfg,
+			    struct am_verdict *v)
 {
 	char text[256];
 
-	if (d->from_status != AM_FROM_OVER_LIMIT)
+	if (d->from_status != AM_FROM_OVER_LIMIT || !cfg->dmarc_enforce)
 		return false;
 	snprintf(text, sizeof(text), "Cannot determine the author: %s",
 		 d->reason[0] ? d->reason : "too many From addresses");
@@ -137,7 +140,7 @@ static bool dmarc_override(const struct am_dmarc_result *d, const struct am_conf
 
 	if (!cfg->dmarc_enable || !d->checked)
 		return false;
-	if (from_over_limit(d, v))
+	if (from_over_limit(d, cfg, v))
 		return true;
 	if (d->from_status != AM_FROM_OK && cfg->dmarc_from_error_action != AM_ACT_NONE) {
 		act(v, cfg->dmarc_from_error_action, "5.7.1", "4.7.1", "from",

@@ -46,8 +46,8 @@ static void run_from_over_limit(void)
 {
 	static const enum am_action from_error[] = {AM_ACT_NONE, AM_ACT_ACCEPT, AM_ACT_TEMPFAIL};
 	for (size_t i = 0; i < 3; i++) {
-		struct am_config cfg = {.dmarc_enable = true, .dmarc_from_error_action = from_error[i],
-					.threshold_reject = 15};
+		struct am_config cfg = {.dmarc_enable = true, .dmarc_enforce = true,
+					.dmarc_from_error_action = from_error[i], .threshold_reject = 15};
 		struct am_results r = {0};
 		struct am_verdict v;
 		r.dmarc.checked = true;
@@ -64,6 +64,11 @@ static void run_from_over_limit(void)
 		cfg.dry_run = true;
 		am_policy_decide(AM_STAGE_EOM, &r, &cfg, &v);
 		ok(v.action == AM_ACT_ACCEPT && v.would == AM_ACT_REJECT, "  dry run: would reject");
+		cfg.dry_run = false;
+		cfg.dmarc_enforce = false;
+		am_policy_decide(AM_STAGE_EOM, &r, &cfg, &v);
+		ok(strcmp(v.reason, "from-limit") != 0 && v.action == (i == 0 ? AM_ACT_ACCEPT : from_error[i]),
+		   "  [dmarc] enforce = no: from_error_action decides (%s)", am_action_name(v.action));
 	}
 }
 
