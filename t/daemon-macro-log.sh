@@ -6,7 +6,7 @@
 # fake "X9: conn=C0 action=accept" line, and a HELO doing the same; the
 # daemon's log must hold one decision line for the message, the queue id
 # as one \xHH-escaped word, the others quoted. An ordinary queue id is
-# logged as it is.
+# logged as it is; contrib/authmilter-report counts both lines.
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 . "$top_srcdir/t/lib/daemon_auth.sh"
 harness_init daemon-macro-log
@@ -34,6 +34,9 @@ like "$LOG" ' trusted="auth u\\x0aX8: conn=C0 act' "SASL user ({auth_authen}) es
 send plain -i 192.0.2.10 -H mx.client.example -f '<a@client.example>' -r b@rcpt.example -m '{i}=4XyZ1Ab9' \
 	"$T/msg.eml"
 like "$LOG" 'authmilter: 4XyZ1Ab9: conn=C[0-9a-f]+ action=' "an ordinary queue id is logged as it is"
+json=$(/usr/bin/python3 "$top_srcdir/contrib/authmilter-report" --json "$T/daemon.log")
+is "$(/usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["decisions"])' <<<"$json")" 2 \
+	"authmilter-report counts the two decision lines, the escaped queue id's too"
 daemon_stop_clean
 
 done_testing
