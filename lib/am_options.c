@@ -178,7 +178,8 @@ const struct am_option am_options[] = {
 	    "Verify DKIM signatures (RFC 6376; rsa-sha256 and ed25519-sha256, RFC 8463)."),
 	OPT("dkim", "max_signatures", AM_OPT_INT, dkim_max_signatures, "5", 1, AM_DKIM_MAX_SIGS, NULL,
 	    "How many DKIM-Signature fields of one message are verified (each costs a DNS look-up "
-	    "and a hash of the body); later ones are left unverified and counted in the log."),
+	    "and a hash of the body), those whose d= can align with a From domain first; the rest "
+	    "are left unverified and counted in the log."),
 	OPT("dkim", "min_key_bits", AM_OPT_INT, dkim_min_key_bits, "1024", 512, 8192, NULL,
 	    "RSA keys shorter than this give dkim=policy, never pass (RFC 8301 requires 1024). "
 	    "rsa-sha1 signatures give dkim=policy too."),
