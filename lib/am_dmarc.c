@@ -510,12 +510,16 @@ static void check_multi(struct dmarc_run *run, const struct am_dmarc_input *in, 
 	bool partial = from_partial(in->from);
 	if (partial)
 		from_error(in->from, out);
+	bool temp = false;
 	for (size_t i = 0; i < in->from->ndomains; i++) {
 		*tmp = base;
 		check_domain_share(run, in->from->domains[i], in->from->ndomains - i, in, tmp);
+		temp |= tmp->result == AM_RES_TEMPERROR;
 		if ((i == 0 && !partial) || severity(tmp) > severity(out))
 			*out = *tmp;
 	}
+	/* kept for the policy: that domain alone might have been tempfailed */
+	out->other_temperror = temp && out->result != AM_RES_TEMPERROR;
 	free(tmp);
 	size_t used = strlen(out->reason);
 	snprintf(out->reason + used, sizeof out->reason - used, " (strictest of %zu From domains%s)",

@@ -152,6 +152,14 @@ static bool dmarc_override(const struct am_dmarc_result *d, const struct am_conf
 		act(v, AM_ACT_TEMPFAIL, "", "4.7.1", "dmarc-temperror", text);
 		return true;
 	}
+	/* Several From domains, one failing short of reject, another's look-up
+	 * failed: tempfail as that domain alone would be, never milder. */
+	if (d->result == AM_RES_FAIL && d->other_temperror && d->disposition != AM_DMARC_P_REJECT &&
+	    cfg->dmarc_temperror_action == AM_ACT_TEMPFAIL) {
+		act(v, AM_ACT_TEMPFAIL, "", "4.7.1", "dmarc-temperror",
+		    "Temporary DMARC error for one of the From domains, try again later");
+		return true;
+	}
 	if (d->result != AM_RES_FAIL || !cfg->dmarc_enforce)
 		return false;
 	if (d->disposition == AM_DMARC_P_REJECT) {

@@ -114,6 +114,8 @@ struct am_dmarc_result {
 	char override_reason[96];        /* "forwarder network 192.0.2.0/24" */
 	char source_ip[48];
 	unsigned dns_queries;            /* DMARC TXT/A queries made */
+	bool other_temperror;            /* several From domains: a look-up of another
+	                                  * one failed (temperror) */
 	char reason[160];                /* why, for the log and the AR comment */
 };
 

@@ -318,6 +318,11 @@ static void run_from_limits(struct am_dmarc_ctx **ctx, struct am_dns *dns)
 		 "a@l1.l2.l3.l4.l5.l6.l7.d3.example, ceo@example.com", NULL, deep, 0, "203.0.113.5", NULL, &r);
 	ok(r.result == AM_RES_FAIL && r.disposition == R_,
 	   "3 deep From domains and the p=reject one (treewalk, 8 queries a walk): reject (%s)", r.reason);
+	evaluate(ctx[PSL], dns, "a@none.example, b@timeout.example", NULL, NULL, 0, "203.0.113.5", NULL, &r);
+	ok(r.result == AM_RES_FAIL && r.disposition == N_ && r.other_temperror,
+	   "p=none fail beside a timed-out From domain: fail, the other's temperror kept (%s)", r.reason);
+	evaluate(ctx[PSL], dns, "a@none.example, b@example.com", NULL, NULL, 0, "203.0.113.5", NULL, &r);
+	ok(!r.other_temperror, "  not without a temperror");
 }
 
 /* Record tag validation beyond the conformance tables. */

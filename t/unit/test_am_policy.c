@@ -72,9 +72,36 @@ static void run_from_over_limit(void)
 	}
 }
 
+/* Several From domains: a fail short of reject beside another domain's
+ * temperror tempfails where temperror_action says so, as that domain
+ * alone would; a reject still rejects. */
+static void run_multi_temperror(void)
+{
+	struct am_config cfg = {.dmarc_enable = true, .dmarc_enforce = true,
+				.dmarc_temperror_action = AM_ACT_TEMPFAIL, .threshold_reject = 15};
+	struct am_results r = {0};
+	struct am_verdict v;
+	r.dmarc.checked = true;
+	r.dmarc.from_status = AM_FROM_MULTIPLE_DOMAINS;
+	r.dmarc.result = AM_RES_FAIL;
+	r.dmarc.disposition = AM_DMARC_P_NONE;
+	r.dmarc.other_temperror = true;
+	am_policy_decide(AM_STAGE_EOM, &r, &cfg, &v);
+	ok(v.action == AM_ACT_TEMPFAIL && strcmp(v.reason, "dmarc-temperror") == 0,
+	   "p=none fail and another From domain's temperror, temperror_action tempfail: tempfail");
+	cfg.dmarc_temperror_action = AM_ACT_NONE;
+	am_policy_decide(AM_STAGE_EOM, &r, &cfg, &v);
+	ok(v.action == AM_ACT_ACCEPT, "  temperror_action none: the scores decide, as for either alone");
+	cfg.dmarc_temperror_action = AM_ACT_TEMPFAIL;
+	r.dmarc.disposition = AM_DMARC_P_REJECT;
+	am_policy_decide(AM_STAGE_EOM, &r, &cfg, &v);
+	ok(v.action == AM_ACT_REJECT, "  a p=reject fail still rejects");
+}
+
 int main(void)
 {
 	run_from_over_limit();
+	run_multi_temperror();
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct row *t = &rows[i];
 		struct am_config cfg = {0};
