@@ -78,7 +78,8 @@ static void run_from_over_limit(void)
 static void run_multi_temperror(void)
 {
 	struct am_config cfg = {.dmarc_enable = true, .dmarc_enforce = true,
-				.dmarc_temperror_action = AM_ACT_TEMPFAIL, .threshold_reject = 15};
+				.dmarc_temperror_action = AM_ACT_TEMPFAIL, .threshold_reject = 15,
+				.dmarc_reject_text = "Rejected by the DMARC policy of {domain}"};
 	struct am_results r = {0};
 	struct am_verdict v;
 	r.dmarc.checked = true;
