@@ -30,6 +30,7 @@
 
 #include "am_dkim.h"
 #include "am_dkim_bodylen.h"
+#include "am_dkim_select.h"
 
 struct am_dkim {
 	DKIM_LIB *lib;
@@ -58,6 +59,8 @@ struct am_dkim_msg {
 	unsigned char last;                     /* last body byte */
 	bool broken;                            /* libopendkim gave up on the message */
 	char broken_why[64];
+	char authors[AM_DKIM_AUTHORS_MAX][AM_DOMAIN_MAX]; /* From domains, to verify theirs first */
+	size_t nauthors;
 	struct am_dkim_bodylen len_simple, len_relaxed;
 };
 
@@ -153,14 +156,26 @@ static bool query_method_ok(DKIM_SIGINFO *sig)
 	return q == NULL;
 }
 
-/* libopendkim's prescreen hook, at end of headers: verify only the first
- * max_signatures, and mark those with no usable query method. */
+/* libopendkim's prescreen hook, at end of headers: verify at most
+ * max_signatures of the first AM_DKIM_MAX_SIGS fields, those that can
+ * align with the author first (am_dkim_select.h), and mark those with no
+ * usable query method. */
 static DKIM_CBSTAT prescreen(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
 {
 	struct am_dkim_msg *m = dkim_get_user_context(dkim);
+	const char *d[AM_DKIM_MAX_SIGS], *authors[AM_DKIM_AUTHORS_MAX];
+	bool verify[AM_DKIM_MAX_SIGS];
+	size_t n = nsigs < AM_DKIM_MAX_SIGS ? (size_t)(nsigs > 0 ? nsigs : 0) : AM_DKIM_MAX_SIGS;
 
-	for (int i = 0; m != NULL && i < nsigs; i++) {
-		if ((unsigned)i >= m->d->opt.max_signatures)
+	if (m == NULL)
+		return DKIM_CBSTAT_CONTINUE;
+	for (size_t i = 0; i < n; i++)
+		d[i] = (const char *)dkim_sig_getdomain(sigs[i]);
+	for (size_t k = 0; k < m->nauthors; k++)
+		authors[k] = m->authors[k];
+	am_dkim_select(d, n, authors, m->nauthors, m->d->opt.max_signatures, verify);
+	for (int i = 0; i < nsigs; i++) {
+		if ((size_t)i >= n || !verify[i])
 			dkim_sig_ignore(sigs[i]);
 		else if (dkim_sig_geterror(sigs[i]) == DKIM_SIGERROR_UNKNOWN && !query_method_ok(sigs[i]))
 			dkim_sig_seterror(sigs[i], DKIM_SIGERROR_INVALID_Q);
@@ -253,6 +268,14 @@ struct am_dkim_msg *am_dkim_msg_new(struct am_dkim *d, struct am_dns_budget *bud
 	}
 	dkim_set_user_context(m->dkim, m);
 	return m;
+}
+
+/* The author (From) domains, before the end of headers; see am_dkim.h. */
+void am_dkim_set_authors(struct am_dkim_msg *m, const char *const *domains, size_t n)
+{
+	m->nauthors = 0;
+	for (size_t i = 0; i < n && m->nauthors < AM_DKIM_AUTHORS_MAX; i++)
+		snprintf(m->authors[m->nauthors++], AM_DOMAIN_MAX, "%s", domains[i]);
 }
 
 /* Remember that libopendkim stopped processing this message. */
@@ -557,7 +580,7 @@ void am_dkim_eom(struct am_dkim_msg *m, struct am_dkim_result *out)
 	if (dkim_getsiglist(m->dkim, &sigs, &nsigs) != DKIM_STAT_OK || sigs == NULL)
 		nsigs = 0;
 	for (int i = 0; i < nsigs; i++) {
-		if ((unsigned)i >= m->d->opt.max_signatures || out->count >= AM_DKIM_MAX_SIGS) {
+		if ((dkim_sig_getflags(sigs[i]) & DKIM_SIGFLAG_IGNORE) != 0 || out->count >= AM_DKIM_MAX_SIGS) {
 			out->unverified++;
 			continue;
 		}

@@ -30,7 +30,7 @@ enum am_dkim_partial {
 };
 
 struct am_dkim_options {
-	unsigned max_signatures;   /* 1..AM_DKIM_MAX_SIGS; later ones are not verified */
+	unsigned max_signatures;   /* 1..AM_DKIM_MAX_SIGS verified (author-aligned d= first) */
 	unsigned min_key_bits;     /* RSA keys below this give "policy" (RFC 8301) */
 	enum am_dkim_partial partial_body; /* l= covering less than the body */
 };
@@ -56,6 +56,12 @@ struct am_dkim_msg *am_dkim_msg_new(struct am_dkim *d, struct am_dns_budget *bud
  * (leading space included: SMFIP_HDR_LEADSPC). LF-only folding, as milters
  * get it, is turned back into CRLF. Returns 0, or -1 when out of memory. */
 int am_dkim_header(struct am_dkim_msg *m, const char *name, const char *value);
+
+/* The message's author (From) domains, before its end of headers: with
+ * more signatures than max_signatures, those that can align with one of
+ * them are verified first (am_dkim_select.h); at most AM_DKIM_AUTHORS_MAX
+ * are kept. */
+void am_dkim_set_authors(struct am_dkim_msg *m, const char *const *domains, size_t n);
 
 /* End of headers. false: no DKIM-Signature, the body is not needed. */
 bool am_dkim_eoh(struct am_dkim_msg *m);

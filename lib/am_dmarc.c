@@ -255,6 +255,12 @@ static int aligned(struct dmarc_run *run, const char *author, char *author_org, 
 		return 0;
 	if (*author_org == '\0' && dmarc_org(run, author, author_org, AM_DOMAIN_MAX, why, sizeof why) < 0)
 		return -1;
+	/* An organisational domain is a suffix of its name, so a name not
+	 * under the author's cannot align: no walk, no look-up a sender could
+	 * spend to push the author's own ones past DMARC_CACHE_MAX. */
+	size_t nl = strlen(norm), ol = strlen(author_org);
+	if (nl < ol || strcmp(norm + nl - ol, author_org) != 0 || (nl > ol && norm[nl - ol - 1] != '.'))
+		return 0;
 	if (dmarc_org(run, norm, org, sizeof org, why, sizeof why) < 0)
 		return -1;
 	return strcmp(org, author_org) == 0;
@@ -412,10 +418,46 @@ static int severity(const struct am_dmarc_result *r)
 static void from_error(const struct am_from *f, struct am_dmarc_result *out)
 {
 	out->result = f->status == AM_FROM_NO_ADDRESS ? AM_RES_NONE : AM_RES_PERMERROR;
-	snprintf(out->reason, sizeof out->reason, "From %s: %s", am_from_status_name(f->status), f->reason);
+	if (f->status == AM_FROM_OVER_LIMIT) /* its reason names the limit and the count */
+		snprintf(out->reason, sizeof out->reason, "%s", f->reason);
+	else
+		snprintf(out->reason, sizeof out->reason, "From %s: %s", am_from_status_name(f->status), f->reason);
 }
 
-/* Evaluate each From domain; keep the strictest (RFC 7489 6.6.1). */
+/* A From that parsed only in part: the domains found are evaluated, and
+ * the part that did not parse counts as a permerror among them. */
+static bool from_partial(const struct am_from *f)
+{
+	return (f->status == AM_FROM_SYNTAX || f->status == AM_FROM_BAD_DOMAIN) && f->ndomains > 0;
+}
+
+/* Every From domain fits the look-ups one message may make (all walks). */
+_Static_assert(AM_FROM_MAX_DOMAINS * AM_DMARC_WALK_MAX <= DMARC_CACHE_MAX,
+	       "the From domains evaluated must fit the DMARC look-up cache");
+
+/* Evaluate one of left From domains under its share of what is left of
+ * the DNS budget, so slow look-ups for some (a sender's own domains)
+ * never leave the others none: a temperror is milder than a p=reject. */
+static void check_domain_share(struct dmarc_run *run, const char *author, size_t left,
+			       const struct am_dmarc_input *in, struct am_dmarc_result *out)
+{
+	struct am_dns_budget *all = run->budget, part;
+	int64_t now = am_dns_now_ms();
+	if (all == NULL || all->deadline_ms <= now || left < 2) {
+		check_domain(run, author, in, out);
+		return;
+	}
+	part = (struct am_dns_budget){ .deadline_ms = now + (all->deadline_ms - now) / (int64_t)left };
+	run->budget = &part;
+	check_domain(run, author, in, out);
+	run->budget = all;
+	all->queries += part.queries;
+	all->timeouts += part.timeouts;
+	all->servfails += part.servfails;
+}
+
+/* Evaluate each From domain; keep the strictest (RFC 7489 6.6.1), so an
+ * added From domain or broken mailbox never makes the outcome milder. */
 static void check_multi(struct dmarc_run *run, const struct am_dmarc_input *in, struct am_dmarc_result *out)
 {
 	struct am_dmarc_result *tmp = malloc(sizeof *tmp);
@@ -425,16 +467,23 @@ static void check_multi(struct dmarc_run *run, const struct am_dmarc_input *in, 
 		return;
 	}
 	struct am_dmarc_result base = *out;
+	bool partial = from_partial(in->from);
+	if (partial)
+		from_error(in->from, out);
+	bool temp = false;
 	for (size_t i = 0; i < in->from->ndomains; i++) {
 		*tmp = base;
-		check_domain(run, in->from->domains[i], in, tmp);
-		if (i == 0 || severity(tmp) > severity(out))
+		check_domain_share(run, in->from->domains[i], in->from->ndomains - i, in, tmp);
+		temp |= tmp->result == AM_RES_TEMPERROR;
+		if ((i == 0 && !partial) || severity(tmp) > severity(out))
 			*out = *tmp;
 	}
+	/* kept for the policy: that domain alone might have been tempfailed */
+	out->other_temperror = temp && out->result != AM_RES_TEMPERROR;
 	free(tmp);
 	size_t used = strlen(out->reason);
-	snprintf(out->reason + used, sizeof out->reason - used, " (strictest of %zu From domains)",
-		 in->from->ndomains);
+	snprintf(out->reason + used, sizeof out->reason - used, " (strictest of %zu From domains%s)",
+		 in->from->ndomains, partial ? " and a From error" : "");
 }
 
 /* A message's look-up state, on the heap (its cache is large); NULL when
@@ -462,7 +511,8 @@ void am_dmarc_check(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct a
 	out->from_status = in->from->status;
 	if (in->client_ip)
 		am_ip_format(in->client_ip, out->source_ip, sizeof out->source_ip);
-	bool multi = in->from->status == AM_FROM_MULTIPLE_DOMAINS || in->from->status == AM_FROM_MULTIPLE_HEADERS;
+	bool multi = in->from->status == AM_FROM_MULTIPLE_DOMAINS || in->from->status == AM_FROM_MULTIPLE_HEADERS ||
+		     from_partial(in->from);
 	if (in->from->status != AM_FROM_OK && !(multi && ctx->multi_from_evaluate && in->from->ndomains > 0)) {
 		from_error(in->from, out);
 		return;

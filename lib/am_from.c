@@ -49,6 +49,7 @@ const char *am_from_status_name(enum am_from_status st)
 	case AM_FROM_NO_ADDRESS: return "no-address";
 	case AM_FROM_SYNTAX: return "syntax";
 	case AM_FROM_BAD_DOMAIN: return "bad-domain";
+	case AM_FROM_OVER_LIMIT: return "over-limit";
 	}
 	return "unknown";
 }
@@ -172,7 +173,7 @@ static void add_domain(struct am_from *out, const char *dom)
 	if (out->ndomains < AM_FROM_MAX_DOMAINS)
 		snprintf(out->domains[out->ndomains++], AM_DOMAIN_MAX, "%s", dom);
 	else
-		out->ndomains = AM_FROM_MAX_DOMAINS + 1; /* marks overflow */
+		out->too_many_domains = true;
 }
 
 /* domain = dot-atom [ "." ] (obs forms with CFWS already skipped). */
@@ -305,9 +306,9 @@ static enum am_from_status parse_value(const char *value, struct am_from *out, c
 {
 	struct parser p = { .s = value, .out = out };
 	size_t len = strlen(value);
-	if (len > FROM_MAX_LEN) {
+	if (len > FROM_MAX_LEN) { /* unread mailboxes could name any domain */
 		snprintf(reason, reasonlen, "From header longer than %d bytes", FROM_MAX_LEN);
-		return AM_FROM_SYNTAX;
+		return AM_FROM_OVER_LIMIT;
 	}
 	size_t before = out->nmailboxes;
 	p.t = calloc(len + 2, sizeof *p.t);
@@ -327,6 +328,17 @@ static enum am_from_status parse_value(const char *value, struct am_from *out, c
 	return p.err;
 }
 
+/* Over a limit: no author can be determined (see AM_FROM_OVER_LIMIT). */
+static enum am_from_status over_limit(struct am_from *out)
+{
+	if (out->status != AM_FROM_OVER_LIMIT) /* else keep the first reason */
+		snprintf(out->reason, sizeof out->reason,
+			 "From names more than %d distinct domains (%zu mailboxes)", AM_FROM_MAX_DOMAINS,
+			 out->nmailboxes);
+	out->domain[0] = '\0';
+	return out->status = AM_FROM_OVER_LIMIT;
+}
+
 /* Parse all From headers of a message and classify the outcome. */
 enum am_from_status am_from_parse(const char *const *values, size_t count, struct am_from *out)
 {
@@ -339,7 +351,9 @@ enum am_from_status am_from_parse(const char *const *values, size_t count, struc
 	for (size_t i = 0; i < count; i++) {
 		char why[128];
 		enum am_from_status st = parse_value(values[i] ? values[i] : "", out, why, sizeof why);
-		if (st != AM_FROM_OK && out->status == AM_FROM_OK) {
+		/* the first error names the status, but a limit beats any error */
+		if (st != AM_FROM_OK && (out->status == AM_FROM_OK || st == AM_FROM_OVER_LIMIT) &&
+		    out->status != AM_FROM_OVER_LIMIT) {
 			out->status = st;
 			if (count > 1)
 				snprintf(out->reason, sizeof out->reason, "From #%zu: %.96s", i + 1, why);
@@ -347,25 +361,30 @@ enum am_from_status am_from_parse(const char *const *values, size_t count, struc
 				snprintf(out->reason, sizeof out->reason, "%s", why);
 		}
 	}
-	if (out->status == AM_FROM_SYNTAX || out->status == AM_FROM_BAD_DOMAIN) {
-		if (out->ndomains > AM_FROM_MAX_DOMAINS) /* the overflow mark: keep the promise */
-			out->ndomains = AM_FROM_MAX_DOMAINS;
+	if (out->too_many_domains || out->status == AM_FROM_OVER_LIMIT)
+		return over_limit(out);
+	if (out->status == AM_FROM_SYNTAX || out->status == AM_FROM_BAD_DOMAIN)
 		return out->status;
-	}
 	if (count > 1) {
 		out->status = AM_FROM_MULTIPLE_HEADERS;
 		snprintf(out->reason, sizeof out->reason, "%zu From headers", count);
 	} else if (out->ndomains > 1) {
 		out->status = AM_FROM_MULTIPLE_DOMAINS;
-		snprintf(out->reason, sizeof out->reason, "From names %zu mailboxes in %s%zu domains",
-			 out->nmailboxes, out->ndomains > AM_FROM_MAX_DOMAINS ? "more than " : "",
-			 out->ndomains > AM_FROM_MAX_DOMAINS ? (size_t)AM_FROM_MAX_DOMAINS : out->ndomains);
+		snprintf(out->reason, sizeof out->reason, "From names %zu mailboxes in %zu domains",
+			 out->nmailboxes, out->ndomains);
 	}
-	if (out->ndomains > AM_FROM_MAX_DOMAINS)
-		out->ndomains = AM_FROM_MAX_DOMAINS;
 	if (out->status == AM_FROM_OK)
 		snprintf(out->domain, sizeof out->domain, "%s", out->domains[0]);
 	return out->status;
+}
+
+/* More From headers than the caller kept: over the limit, whatever they say. */
+void am_from_too_many_headers(struct am_from *out, size_t count, size_t max)
+{
+	out->nheaders = count;
+	out->status = AM_FROM_OVER_LIMIT;
+	out->domain[0] = '\0';
+	snprintf(out->reason, sizeof out->reason, "%zu From headers, more than the %zu evaluated", count, max);
 }
 
 /* Parse one From header value. */

@@ -13,17 +13,24 @@
 #ifndef AM_FROM_H
 #define AM_FROM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "am_results.h"
 
-#define AM_FROM_MAX_DOMAINS 8
+/* Distinct From domains a message may name and still be evaluated: DMARC
+ * looks up each (an RFC 9989 tree walk costs up to 8 queries), so 4 walks
+ * fill the 32 look-ups one message may make (DMARC_CACHE_MAX). More is
+ * AM_FROM_OVER_LIMIT: the author cannot be determined and the message is
+ * refused, so adding domains never makes the outcome milder. */
+#define AM_FROM_MAX_DOMAINS 4
 
 struct am_from {
 	enum am_from_status status;
 	char domain[AM_DOMAIN_MAX];      /* the author domain when status is OK */
-	size_t ndomains;                 /* distinct domains (at most AM_FROM_MAX_DOMAINS kept) */
+	size_t ndomains;                 /* distinct domains kept (at most AM_FROM_MAX_DOMAINS) */
 	char domains[AM_FROM_MAX_DOMAINS][AM_DOMAIN_MAX];
+	bool too_many_domains;           /* a further distinct domain was seen */
 	size_t nmailboxes;               /* mailboxes seen in all headers */
 	size_t nheaders;
 	char reason[128];                /* why, when status is not OK */
@@ -32,6 +39,10 @@ struct am_from {
 /* Parse the values of all From headers of a message (count may be 0).
  * Fills out and returns out->status. */
 enum am_from_status am_from_parse(const char *const *values, size_t count, struct am_from *out);
+
+/* The message had count From headers, more than the max the caller kept
+ * and parsed: mark out AM_FROM_OVER_LIMIT with a reason naming both. */
+void am_from_too_many_headers(struct am_from *out, size_t count, size_t max);
 
 /* Parse one From header value (convenience for one header). */
 enum am_from_status am_from_parse_one(const char *value, struct am_from *out);

@@ -55,6 +55,22 @@ void am_log_escape(const char *in, char *out, size_t outlen)
 	out[o] = '\0';
 }
 
+/* The queue id ({i} from the MTA) as the line's first token: MTAs use
+ * [A-Za-z0-9] only, so anything else (a newline forging a second line, a
+ * blank, a ':') becomes \xHH, unquoted, so the token stays one word. */
+static void queue_id_token(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 < outlen; p++) {
+		if ((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))
+			out[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", *p);
+	}
+	out[o] = '\0';
+}
+
 /* Append " key=escaped(value)". */
 static void kv(char *out, size_t outlen, const char *key, const char *value)
 {
@@ -157,9 +173,10 @@ void am_log_format(const struct am_log_entry *e, char *out, size_t outlen)
 {
 	const struct am_verdict *v = e->verdict;
 	const struct am_results *r = e->results;
-	char client[80], num[32];
+	char client[80], num[32], qid[160];
 
-	snprintf(out, outlen, "%s:", e->queue_id && *e->queue_id ? e->queue_id : "NOQUEUE");
+	queue_id_token(e->queue_id && *e->queue_id ? e->queue_id : "NOQUEUE", qid, sizeof(qid));
+	snprintf(out, outlen, "%s:", qid);
 	kv(out, outlen, "conn", e->conn_id);
 	kv(out, outlen, "action", am_action_name(v->action == AM_ACT_NONE ? AM_ACT_ACCEPT : v->action));
 	if (v->would != v->action)

@@ -17,6 +17,7 @@ void am_msg_reset(struct am_msg *m)
 	for (unsigned i = 0; i < m->nrcpts; i++)
 		free(m->rcpts[i]);
 	free(m->rcpts);
+	free(m->deletes);
 	am_runtime_unref(m->rt);
 	memset(m, 0, sizeof(*m));
 }

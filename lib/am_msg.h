@@ -17,8 +17,7 @@ struct am_runtime;
 struct am_dkim_msg;
 struct am_metrics;
 
-#define AM_MAX_DELETES 64
-#define AM_MAX_FROM 8           /* From headers kept for DMARC (more is an error anyway) */
+#define AM_MAX_FROM 8           /* From headers kept for DMARC; more: AM_FROM_OVER_LIMIT, refused */
 #define AM_TRACKED_HEADERS 4    /* header names we may delete (am_session.c) */
 
 /* An incoming header to delete: its name and its 1-based index among the
@@ -32,7 +31,10 @@ struct am_msg {
 	bool active;                 /* between MAIL and end/abort */
 	struct am_runtime *rt;       /* the generation this message started with */
 	char queue_id[32];
-	char mail_from[AM_ADDR_MAX]; /* without angle brackets; "" for <> */
+	/* without angle brackets; "" for <>. One byte more than SPF takes, so
+	 * a longer address cut to fit stays too long ("none"), never checked
+	 * as the shorter, different address its first bytes spell. */
+	char mail_from[AM_ADDR_MAX + 1];
 	char last_rcpt[AM_ADDR_MAX];
 	unsigned rcpt_count;
 	char **rcpts;                /* accepted recipients, for end-of-data greylisting */
@@ -42,9 +44,10 @@ struct am_msg {
 	struct am_dns_budget budget;
 	struct am_results results;
 	unsigned seen[AM_TRACKED_HEADERS]; /* per tracked name: how many so far */
-	unsigned ndeletes;
-	struct am_header_delete deletes[AM_MAX_DELETES];
-	bool too_many_deletes;       /* more forged headers than we can track */
+	/* forged headers to delete, as many as come (the MTA bounds the
+	 * header): a cap would either pass one on or tempfail for ever */
+	struct am_header_delete *deletes;
+	unsigned ndeletes, deletes_room;
 	struct am_dkim_msg *dkim;    /* DKIM verification in progress, or NULL */
 	bool body_wanted;            /* some check reads the body */
 	char *from[AM_MAX_FROM];     /* raw From header values, for DMARC */

@@ -53,8 +53,10 @@ const struct am_option am_options[] = {
 	OPT("dns", "timeout_ms", AM_OPT_INT, dns_timeout_ms, "5000", 100, 60000, NULL,
 	    "Longest wait for one DNS answer, in milliseconds; a query past it is cancelled."),
 	OPT("dns", "message_budget_ms", AM_OPT_INT, dns_budget_ms, "20000", 100, 600000, NULL,
-	    "Total DNS time one message may spend. Keep it below the MTA's milter timeouts "
-	    "(Postfix: milter_command_timeout 30 s) so a dead nameserver never makes the MTA give up."),
+	    "Total DNS time one message may spend; DMARC and BIMI get another budget of their own at end "
+	    "of message, so look-ups the sender chose (SPF, DKIM keys) never spend the author's. Keep it "
+	    "below the MTA's milter timeouts (Postfix: milter_command_timeout 30 s) so a dead nameserver "
+	    "never makes the MTA give up."),
 	OPT("dns", "trust_anchor_file", AM_OPT_STRING, dns_trust_anchor, "", 0, 0, NULL,
 	    "DNSSEC trust anchor file (e.g. /usr/share/dns/root.key); empty: no validation."),
 	/* [spf] */
@@ -181,7 +183,8 @@ const struct am_option am_options[] = {
 	    "Verify DKIM signatures (RFC 6376; rsa-sha256 and ed25519-sha256, RFC 8463)."),
 	OPT("dkim", "max_signatures", AM_OPT_INT, dkim_max_signatures, "5", 1, AM_DKIM_MAX_SIGS, NULL,
 	    "How many DKIM-Signature fields of one message are verified (each costs a DNS look-up "
-	    "and a hash of the body); later ones are left unverified and counted in the log."),
+	    "and a hash of the body), those whose d= can align with a From domain first; the rest "
+	    "are left unverified and counted in the log."),
 	OPT("dkim", "min_key_bits", AM_OPT_INT, dkim_min_key_bits, "1024", 512, 8192, NULL,
 	    "RSA keys shorter than this give dkim=policy, never pass (RFC 8301 requires 1024). "
 	    "rsa-sha1 signatures give dkim=policy too."),

@@ -124,6 +124,25 @@ static void expand_domain(const char *tmpl, const char *domain, char *out, size_
 	out[o] = '\0';
 }
 
+/* More From headers, domains or bytes than DMARC evaluates: the author
+ * cannot be determined (RFC 7489 6.6.1 allows refusing it), and letting
+ * the scores decide would make adding a From domain a way past a
+ * p=reject. Refused whatever from_error_action says, unless DMARC only
+ * reports ([dmarc] enforce = no, where no p=reject refuses either); true
+ * if refused. */
+static bool from_over_limit(const struct am_dmarc_result *d, const struct am_config *cfg,
+			    struct am_verdict *v)
+{
+	char text[256];
+
+	if (d->from_status != AM_FROM_OVER_LIMIT || !cfg->dmarc_enforce)
+		return false;
+	snprintf(text, sizeof(text), "Cannot determine the author: %s",
+		 d->reason[0] ? d->reason : "too many From addresses");
+	act(v, AM_ACT_REJECT, "5.7.1", "", "from-limit", text);
+	return true;
+}
+
 /* Is word one of the blank/comma separated words of list? */
 static bool has_word(const char *list, const char *word)
 {
@@ -220,6 +239,8 @@ static bool dmarc_override(const struct am_results *r, const struct am_config *c
 
 	if (!cfg->dmarc_enable || !d->checked)
 		return false;
+	if (from_over_limit(d, cfg, v))
+		return true;
 	if (d->from_status != AM_FROM_OK && cfg->dmarc_from_error_action != AM_ACT_NONE) {
 		act(v, cfg->dmarc_from_error_action, "5.7.1", "4.7.1", "from",
 		    "Message has no single valid author (From) address");
@@ -234,6 +255,14 @@ static bool dmarc_override(const struct am_results *r, const struct am_config *c
 		return false;
 	local = *d;
 	dmarc_local(r, cfg, &local, false);
+	/* Several From domains, one failing short of reject, another's look-up
+	 * failed: tempfail as that domain alone would be, never milder. */
+	if (d->other_temperror && local.disposition != AM_DMARC_P_REJECT &&
+	    cfg->dmarc_temperror_action == AM_ACT_TEMPFAIL) {
+		act(v, AM_ACT_TEMPFAIL, "", "4.7.1", "dmarc-temperror",
+		    "Temporary DMARC error for one of the From domains, try again later");
+		return true;
+	}
 	if (local.disposition == AM_DMARC_P_REJECT) {
 		expand_domain(cfg->dmarc_reject_text, domain, text, sizeof(text));
 		act(v, AM_ACT_REJECT, "5.7.1", "", "dmarc", text);

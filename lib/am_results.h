@@ -74,6 +74,8 @@ enum am_from_status {
 	AM_FROM_NO_ADDRESS,         /* only an empty group ("undisclosed:;") */
 	AM_FROM_SYNTAX,             /* unparseable (RFC 5322 / 6854 / 6532) */
 	AM_FROM_BAD_DOMAIN,         /* domain literal, bad label, bad IDN */
+	AM_FROM_OVER_LIMIT,         /* more From headers, domains or bytes than are
+	                             * evaluated: no author, the message is refused */
 };
 
 /* A DMARC policy value (p=, sp=, np=) or a disposition. */
@@ -167,6 +169,8 @@ struct am_dmarc_result {
 	struct am_dmarc_signals signals;
 	char source_ip[48];
 	unsigned dns_queries;            /* DMARC TXT/A queries made */
+	bool other_temperror;            /* several From domains: a look-up of another
+	                                  * one failed (temperror) */
 	char reason[160];                /* why, for the log and the AR comment */
 };
 

@@ -245,6 +245,22 @@ static const struct {
 	{"BIMI-Indicator", false},
 };
 
+/* Room for more forged headers to delete; out of memory is an internal
+ * error (a forged header must never pass on). 0 or -1. */
+static int grow_deletes(struct am_msg *m)
+{
+	unsigned room = m->deletes_room ? 2 * m->deletes_room : 16;
+	struct am_header_delete *grown = realloc(m->deletes, room * sizeof(*grown));
+
+	if (grown == NULL) {
+		internal_error(m, "out of memory for forged headers to delete");
+		return -1;
+	}
+	m->deletes = grown;
+	m->deletes_room = room;
+	return 0;
+}
+
 /* Remember a forged copy of a header only we may write, for deletion. */
 static void track_forgery(struct am_msg *m, const char *name, const char *value)
 {
@@ -259,10 +275,8 @@ static void track_forgery(struct am_msg *m, const char *name, const char *value)
 		m->seen[t]++;
 		if (tracked[t].only_if_ours && !am_authres_claims(value, m->rt->cfg->authserv_id))
 			return;
-		if (m->ndeletes == AM_MAX_DELETES) {
-			m->too_many_deletes = true;
+		if (m->ndeletes == m->deletes_room && grow_deletes(m) < 0)
 			return;
-		}
 		snprintf(m->deletes[m->ndeletes].name, sizeof(m->deletes[0].name), "%s", tname);
 		m->deletes[m->ndeletes++].index = m->seen[t];
 		return;
@@ -297,11 +311,26 @@ void am_session_header(struct am_conn *c, const char *name, const char *value)
 	track_forgery(m, name, value);
 }
 
+/* Tell DKIM the author domains, so that past max_signatures it verifies
+ * the signatures that can align with them first. */
+static void dkim_authors(struct am_msg *m)
+{
+	struct am_from from;
+	const char *domains[AM_FROM_MAX_DOMAINS];
+
+	am_from_parse((const char *const *)m->from, m->nfrom < AM_MAX_FROM ? m->nfrom : AM_MAX_FROM, &from);
+	for (size_t i = 0; i < from.ndomains; i++)
+		domains[i] = from.domains[i];
+	am_dkim_set_authors(m->dkim, domains, from.ndomains);
+}
+
 /* End of headers: does any check need the body? */
 bool am_session_eoh(struct am_conn *c)
 {
 	struct am_msg *m = &c->msg;
 
+	if (m->dkim != NULL)
+		dkim_authors(m);
 	m->body_wanted = m->dkim != NULL && am_dkim_eoh(m->dkim);
 	return m->body_wanted;
 }
@@ -314,6 +343,16 @@ void am_session_body(struct am_conn *c, const unsigned char *chunk, size_t len)
 	/* A refused chunk needs nothing here: its signatures end as temperror. */
 	if (m->body_wanted)
 		am_dkim_body(m->dkim, chunk, len);
+}
+
+/* DMARC, and BIMI after it, get a DNS budget of their own: look-ups the
+ * sender chose (SPF includes, DKIM keys) must never spend what the
+ * author domain's policy needs, as a temperror there is milder than its
+ * p=reject. End of message may so take up to two budgets. */
+static void fresh_budget(struct am_conn *c, struct am_msg *m)
+{
+	am_metrics_dns(c->metrics, &m->budget);
+	am_dns_budget_start(&m->budget, m->rt->cfg->dns_budget_ms);
 }
 
 /* DMARC on the From headers seen and the SPF and DKIM results. */
@@ -331,8 +370,8 @@ static void run_dmarc(struct am_conn *c, struct am_msg *m)
 	if (c->ptr_verified)
 		in.client_host = c->client_host;
 	am_from_parse((const char *const *)m->from, m->nfrom < AM_MAX_FROM ? m->nfrom : AM_MAX_FROM, &from);
-	if (m->nfrom > AM_MAX_FROM)
-		from.status = AM_FROM_MULTIPLE_HEADERS;
+	if (m->nfrom > AM_MAX_FROM) /* unread headers could name any author: refuse */
+		am_from_too_many_headers(&from, m->nfrom, AM_MAX_FROM);
 	am_dmarc_check(m->rt->dmarc, m->rt->dns, &m->budget, &in, &m->results.dmarc);
 }
 
@@ -373,16 +412,15 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 	int64_t t0 = am_metrics_clock(c->metrics);
 
 	memset(e, 0, sizeof(*e));
-	/* We could not track every forged header: never pass one on. */
-	if (m->too_many_deletes)
-		internal_error(m, "too many forged headers to delete");
 	if (m->dkim != NULL) {
 		am_dkim_eom(m->dkim, &m->results.dkim);
 		am_dkim_msg_free(m->dkim);
 		m->dkim = NULL;
 	}
-	if (m->rt->dmarc != NULL && !m->results.trusted)
+	if (m->rt->dmarc != NULL && !m->results.trusted) {
+		fresh_budget(c, m);
 		run_dmarc(c, m);
+	}
 	/* BIMI stands on DMARC: with DMARC off there is nothing to report. */
 	if (m->rt->cfg->bimi_enable && m->rt->dmarc != NULL && !m->results.trusted)
 		run_bimi(m);
@@ -402,8 +440,13 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 	if (m->results.bimi.result == AM_BIMI_PASS)
 		e->add_bimi_location = am_bimi_location_header(&m->results.bimi, e->bimi_location,
 								sizeof(e->bimi_location)) == 0;
-	for (unsigned i = 0; i < m->ndeletes; i++)   /* highest index first */
-		e->deletes[e->ndeletes++] = m->deletes[m->ndeletes - 1 - i];
+	for (unsigned i = 0; i < m->ndeletes / 2; i++) { /* highest index first */
+		struct am_header_delete d = m->deletes[i];
+		m->deletes[i] = m->deletes[m->ndeletes - 1 - i];
+		m->deletes[m->ndeletes - 1 - i] = d;
+	}
+	e->deletes = m->deletes;
+	e->ndeletes = m->ndeletes;
 	if (!m->results.trusted)
 		e->add_authres = am_authres_build(&m->results, m->rt->cfg->authserv_id, e->authres,
 						  sizeof(e->authres)) == 0;

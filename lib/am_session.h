@@ -25,7 +25,7 @@
 /* Header changes to make at end of message. */
 struct am_edits {
 	unsigned ndeletes;               /* deletes[] sorted: highest index first */
-	struct am_header_delete deletes[AM_MAX_DELETES];
+	const struct am_header_delete *deletes; /* the message's: valid until its reset */
 	bool add_authres;
 	char authres[AM_AUTHRES_MAX];    /* value of our Authentication-Results */
 	bool add_marker;

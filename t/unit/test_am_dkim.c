@@ -13,6 +13,7 @@
 
 #include "am_dkim.h"
 #include "am_dkim_bodylen.h"
+#include "am_dkim_select.h"
 #include "msgfeed.h"
 #include "tap.h"
 
@@ -491,8 +492,31 @@ static void test_threads(void)
 	am_dns_destroy(dns);
 }
 
+/* Past max_signatures, the signatures that can align with the author go
+ * first (am_dkim_select); without authors, field order. */
+static void test_select(void)
+{
+	const char *six[] = {"l1.example", "l2.example", "l3.example", "l4.example", "l5.example", "example.com"};
+	const char *author[] = {"example.com"};
+	bool v[6];
+	am_dkim_select(six, 6, author, 1, 5, v);
+	ok(v[5] && !v[4] && v[0] && v[3], "6 signatures, max 5: the author's 6th verified, the 5th foreign skipped");
+	am_dkim_select(six, 6, NULL, 0, 5, v);
+	ok(v[0] && v[4] && !v[5], "no author known: the first 5 in field order");
+	const char *sub[] = {"mail.example.com", "x.example.com", "EXAMPLE.com."};
+	am_dkim_select(sub, 3, author, 1, 1, v);
+	ok(v[2] && !v[0] && !v[1], "max 1: exact d= (strict alignment) before subdomains, case and dot ignored");
+	const char *uk[] = {"other.co.uk", "example.co.uk", NULL};
+	const char *uk_author[] = {"lists.example.org", "news.example.co.uk"};
+	am_dkim_select(uk, 3, uk_author, 2, 1, v);
+	ok(v[1] && !v[0] && !v[2], "second author domain: its organisation's d= before a sibling under co.uk");
+	am_dkim_select(uk, 3, uk_author, 2, 9, v);
+	ok(v[0] && v[1] && v[2], "max above the count: all verified");
+}
+
 int main(void)
 {
+	test_select();
 	keys_zone = fixture("keys.zone");
 	test_pass_and_tags();
 	test_changes();

@@ -338,6 +338,46 @@ static void run_bound(struct am_dmarc_ctx **ctx, struct am_dns *dns)
 	   "psl org domain needs no DNS");
 }
 
+/* Past the From and look-up limits the outcome is never milder: the
+ * issue-12 reproduction, a partly broken From, and passing signatures of
+ * deep foreign domains that once spent the look-ups the author needed. */
+static void run_from_limits(struct am_dmarc_ctx **ctx, struct am_dns *dns)
+{
+	struct am_dmarc_result r;
+	evaluate(ctx[PSL], dns, "a0@n0.example, a1@n1.example, a2@n2.example, ceo@example.com", NULL, NULL, 0,
+		 "203.0.113.5", NULL, &r);
+	ok(r.result == AM_RES_FAIL && r.disposition == R_ && strstr(r.reason, "strictest of 4 From domains"),
+	   "4 From domains, p=reject last: fail, reject (%s)", r.reason);
+	evaluate(ctx[PSL], dns,
+		 "a0@n0.example, a1@n1.example, a2@n2.example, a3@n3.example, a4@n4.example, a5@n5.example, "
+		 "a6@n6.example, a7@n7.example, ceo@example.com", NULL, NULL, 0, "203.0.113.5", NULL, &r);
+	ok(r.result == AM_RES_PERMERROR && r.from_status == AM_FROM_OVER_LIMIT && r.dns_queries == 0 &&
+		   strstr(r.reason, "more than 4 distinct domains (9 mailboxes)"),
+	   "9 From domains (issue 12): over-limit, no look-up (%s)", r.reason);
+	evaluate(ctx[PSL], dns, "ceo@example.com, John Doe", NULL, NULL, 0, "203.0.113.5", NULL, &r);
+	ok(r.result == AM_RES_FAIL && r.disposition == R_ && r.from_status == AM_FROM_SYNTAX,
+	   "p=reject domain then a broken mailbox: still reject (%s)", r.reason);
+	evaluate(ctx[PSL], dns, "ceo@example.com, John Doe", NULL, "example.com", 0, "203.0.113.5", NULL, &r);
+	ok(r.result == AM_RES_PERMERROR && strstr(r.reason, "and a From error"),
+	   "aligned domain and a broken mailbox: permerror, not pass (%s)", r.reason);
+	const char *deep = "a.b.c.d.e.f.g.h.x1.example a.b.c.d.e.f.g.h.x2.example a.b.c.d.e.f.g.h.x3.example "
+			   "a.b.c.d.e.f.g.h.x4.example a.b.c.d.e.f.g.h.x5.example";
+	evaluate(ctx[WALK], dns, "ceo@example.com", NULL, deep, 0, "203.0.113.5", NULL, &r);
+	ok(r.result == AM_RES_FAIL && r.disposition == R_,
+	   "5 passing DKIM d= of deep foreign domains (treewalk): fail, not temperror (%s, %u queries)", r.reason,
+	   r.dns_queries);
+	evaluate(ctx[WALK], dns,
+		 "a@l1.l2.l3.l4.l5.l6.l7.d1.example, a@l1.l2.l3.l4.l5.l6.l7.d2.example, "
+		 "a@l1.l2.l3.l4.l5.l6.l7.d3.example, ceo@example.com", NULL, deep, 0, "203.0.113.5", NULL, &r);
+	ok(r.result == AM_RES_FAIL && r.disposition == R_,
+	   "3 deep From domains and the p=reject one (treewalk, 8 queries a walk): reject (%s)", r.reason);
+	evaluate(ctx[PSL], dns, "a@none.example, b@timeout.example", NULL, NULL, 0, "203.0.113.5", NULL, &r);
+	ok(r.result == AM_RES_FAIL && r.disposition == N_ && r.other_temperror,
+	   "p=none fail beside a timed-out From domain: fail, the other's temperror kept (%s)", r.reason);
+	evaluate(ctx[PSL], dns, "a@none.example, b@example.com", NULL, NULL, 0, "203.0.113.5", NULL, &r);
+	ok(!r.other_temperror, "  not without a temperror");
+}
+
 /* Record tag validation beyond the conformance tables. */
 static void run_record(void)
 {
@@ -433,6 +473,7 @@ int main(void)
 	run_details(ctx, dns);
 	run_signals(ctx, dns);
 	run_bound(ctx, dns);
+	run_from_limits(ctx, dns);
 	run_record();
 	run_config(path);
 	am_dns_destroy(dns);

@@ -110,9 +110,42 @@ static void run_headers(void)
 	ok(strstr(f.reason, "From #2") != NULL, "  reason names the header (%s)", f.reason);
 	const char *many = "a@d1.example, a@d2.example, a@d3.example, a@d4.example, a@d5.example, "
 			   "a@d6.example, a@d7.example, a@d8.example, a@d9.example, a@d10.example";
-	is_int(am_from_parse_one(many, &f), AM_FROM_MULTIPLE_DOMAINS, "ten domains -> multiple-domains");
+	is_int(am_from_parse_one(many, &f), AM_FROM_OVER_LIMIT, "ten domains -> over-limit, never a partial list");
 	is_int(f.ndomains, AM_FROM_MAX_DOMAINS, "  domains kept are capped");
-	ok(strstr(f.reason, "more than") != NULL, "  reason says more than the cap (%s)", f.reason);
+	ok(strstr(f.reason, "more than 4 distinct domains (10 mailboxes)") != NULL,
+	   "  reason names the limit and the count (%s)", f.reason);
+	ok(f.domain[0] == '\0', "  no author domain");
+}
+
+/* The From limits (AM_FROM_MAX_DOMAINS, the header length, the caller's
+ * header count): exactly at a limit evaluated, one past it over-limit,
+ * whatever else the headers hold. */
+static void run_limits(void)
+{
+	struct am_from f;
+	const char *at_cap = "a@d1.example, a@d2.example, a@d3.example, a@d4.example, b@D1.example";
+	const char *past_cap[] = {"a@d1.example, a@d2.example", "a@d3.example, a@d4.example", "ceo@bank.example"};
+	const char *past_and_bad[] = {"a@d1.example, a@d2.example, a@d3.example, a@d4.example, a@d5.example",
+				      "junk"};
+	is_int(am_from_parse_one(at_cap, &f), AM_FROM_MULTIPLE_DOMAINS, "4 distinct domains (5 mailboxes): evaluated");
+	is_int(f.ndomains, 4, "  all 4 kept");
+	is_int(am_from_parse(past_cap, 3, &f), AM_FROM_OVER_LIMIT, "5th domain in a 3rd header -> over-limit");
+	is_int(am_from_parse(past_and_bad, 2, &f), AM_FROM_OVER_LIMIT, "over the limit and a syntax error -> over-limit");
+	char *big = malloc(20000);
+	memset(big, 'x', 19990);
+	memcpy(big, "(", 1);
+	snprintf(big + 19990, 10, ") a@b.ex");
+	const char *with_big[] = {"ceo@bank.example", big};
+	is_int(am_from_parse(with_big, 2, &f), AM_FROM_OVER_LIMIT, "a From header over 16384 bytes -> over-limit");
+	ok(strstr(f.reason, "longer than 16384") != NULL, "  reason says why (%s)", f.reason);
+	free(big);
+	const char *one[] = {"a@example.com"};
+	am_from_parse(one, 1, &f);
+	am_from_too_many_headers(&f, 500, 8);
+	is_int(f.status, AM_FROM_OVER_LIMIT, "500 From headers (8 read) -> over-limit");
+	is_str(f.reason, "500 From headers, more than the 8 evaluated", "  reason names the count");
+	ok(f.domain[0] == '\0', "  no author domain");
+	is_str(am_from_status_name(AM_FROM_OVER_LIMIT), "over-limit", "status name");
 }
 
 /* Domain normalisation on its own. */
@@ -144,7 +177,7 @@ static void run_random(void)
 		struct am_from f;
 		enum am_from_status st = am_from_parse_one(buf, &f);
 		char again[256], err[96];
-		if (st > AM_FROM_BAD_DOMAIN || (st == AM_FROM_OK && (am_domain_normalize(f.domain, again, sizeof again,
+		if (st > AM_FROM_OVER_LIMIT || (st == AM_FROM_OK && (am_domain_normalize(f.domain, again, sizeof again,
 											 err, sizeof err) < 0 ||
 								    strcmp(again, f.domain) != 0)))
 			bad++;
@@ -156,6 +189,7 @@ int main(void)
 {
 	run_cases();
 	run_headers();
+	run_limits();
 	run_normalize();
 	run_random();
 	return done_testing();

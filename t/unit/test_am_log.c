@@ -34,6 +34,20 @@ int main(void)
 	ok(strstr(line, "action=accept would=reject") != NULL, "dry run shows the suppressed action");
 	ok(strchr(line, '\n') == NULL, "one line");
 
+	/* The MTA's macros: {i} leads the line, {auth_authen} is in trusted= */
+	e.queue_id = "X9\nX9: conn=C0 action=accept";
+	r.trusted = true;
+	strcpy(r.trusted_why, "auth u\nX8: conn=C0");
+	am_log_format(&e, line, sizeof(line));
+	ok(strncmp(line, "X9\\x0aX9\\x3a\\x20conn\\x3dC0\\x20action\\x3daccept: conn=C1 ", 53) == 0,
+	   "forged queue id: one \\xHH-escaped word (%.60s)", line);
+	ok(strstr(line, "trusted=\"auth u\\x0aX8: conn=C0\"") != NULL, "SASL user escaped in trusted=");
+	ok(strchr(line, '\n') == NULL, "  still one line");
+	e.queue_id = "4XyZ1Ab9";
+	am_log_format(&e, line, sizeof(line));
+	ok(strncmp(line, "4XyZ1Ab9: ", 10) == 0, "an MTA's queue id is unchanged");
+	r.trusted = false;
+
 	am_log_escape("a\"b\\c", esc, sizeof(esc));
 	is_str(esc, "\"a\\\"b\\\\c\"", "quotes and backslashes escaped");
 	am_log_escape("x=y", esc, sizeof(esc));

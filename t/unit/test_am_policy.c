@@ -40,8 +40,69 @@ static const struct row rows[] = {
 	{"nothing to say at rcpt", AM_STAGE_RCPT, AM_RES_PASS, 0, 0, AM_ACT_REJECT, AM_ACT_NONE, 10, 15, 0, AM_ACT_NONE, "", ""},
 };
 
+/* A From over the limits DMARC evaluates is refused whatever
+ * from_error_action says, and dry_run still only logs it. */
+static void run_from_over_limit(void)
+{
+	static const enum am_action from_error[] = {AM_ACT_NONE, AM_ACT_ACCEPT, AM_ACT_TEMPFAIL};
+	for (size_t i = 0; i < 3; i++) {
+		struct am_config cfg = {.dmarc_enable = true, .dmarc_enforce = true,
+					.dmarc_from_error_action = from_error[i], .threshold_reject = 15};
+		struct am_results r = {0};
+		struct am_verdict v;
+		r.dmarc.checked = true;
+		r.dmarc.result = AM_RES_PERMERROR;
+		r.dmarc.from_status = AM_FROM_OVER_LIMIT;
+		strcpy(r.dmarc.reason, "From names more than 4 distinct domains (9 mailboxes)");
+		am_policy_decide(AM_STAGE_EOM, &r, &cfg, &v);
+		ok(v.action == AM_ACT_REJECT && strcmp(v.code, "550") == 0 && strcmp(v.xcode, "5.7.1") == 0 &&
+			   strcmp(v.reason, "from-limit") == 0 &&
+			   strcmp(v.text, "Cannot determine the author: From names more than 4 distinct domains "
+					  "(9 mailboxes)") == 0,
+		   "From over the limit, from_error_action %s: 550 5.7.1 from-limit (%s)",
+		   am_action_name(from_error[i]), v.text);
+		cfg.dry_run = true;
+		am_policy_decide(AM_STAGE_EOM, &r, &cfg, &v);
+		ok(v.action == AM_ACT_ACCEPT && v.would == AM_ACT_REJECT, "  dry run: would reject");
+		cfg.dry_run = false;
+		cfg.dmarc_enforce = false;
+		am_policy_decide(AM_STAGE_EOM, &r, &cfg, &v);
+		ok(strcmp(v.reason, "from-limit") != 0 && v.action == (i == 0 ? AM_ACT_ACCEPT : from_error[i]),
+		   "  [dmarc] enforce = no: from_error_action decides (%s)", am_action_name(v.action));
+	}
+}
+
+/* Several From domains: a fail short of reject beside another domain's
+ * temperror tempfails where temperror_action says so, as that domain
+ * alone would; a reject still rejects. */
+static void run_multi_temperror(void)
+{
+	struct am_config cfg = {.dmarc_enable = true, .dmarc_enforce = true,
+				.dmarc_temperror_action = AM_ACT_TEMPFAIL, .threshold_reject = 15,
+				.dmarc_reject_text = "Rejected by the DMARC policy of {domain}"};
+	struct am_results r = {0};
+	struct am_verdict v;
+	r.dmarc.checked = true;
+	r.dmarc.from_status = AM_FROM_MULTIPLE_DOMAINS;
+	r.dmarc.result = AM_RES_FAIL;
+	r.dmarc.disposition = AM_DMARC_P_NONE;
+	r.dmarc.other_temperror = true;
+	am_policy_decide(AM_STAGE_EOM, &r, &cfg, &v);
+	ok(v.action == AM_ACT_TEMPFAIL && strcmp(v.reason, "dmarc-temperror") == 0,
+	   "p=none fail and another From domain's temperror, temperror_action tempfail: tempfail");
+	cfg.dmarc_temperror_action = AM_ACT_NONE;
+	am_policy_decide(AM_STAGE_EOM, &r, &cfg, &v);
+	ok(v.action == AM_ACT_ACCEPT, "  temperror_action none: the scores decide, as for either alone");
+	cfg.dmarc_temperror_action = AM_ACT_TEMPFAIL;
+	r.dmarc.disposition = AM_DMARC_P_REJECT;
+	am_policy_decide(AM_STAGE_EOM, &r, &cfg, &v);
+	ok(v.action == AM_ACT_REJECT, "  a p=reject fail still rejects");
+}
+
 int main(void)
 {
+	run_from_over_limit();
+	run_multi_temperror();
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct row *t = &rows[i];
 		struct am_config cfg = {0};

@@ -1,0 +1,125 @@
+#!/bin/bash
+# t/daemon-caps.sh - issue 12's cap audit, the caps past which a sender
+# could once get a milder outcome or a tempfail for ever, each driven past
+# its limit through the real daemon (milter socket, real unbound):
+#  - [dkim] max_signatures (5): the author's signature 6th, under five
+#    passing signatures of other domains, is still the one verified;
+#    Past the first 16 DKIM-Signature fields none is verified: the author's
+#    17th is lost and DMARC fails (stricter, never milder);
+#  - the MAIL FROM buffer: an address cut to fit would spell
+#    <...@example.com> and pass SPF for it; it is spf=none instead;
+#  - forged headers to delete: 100 forged Authentication-Results claiming
+#    our authserv-id are all deleted and the message accepted, not
+#    tempfailed (the list had 64 places).
+#  - the message's DNS budget: five DKIM signatures whose key look-ups time
+#    out spend it all, yet DMARC still finds example.com's p=reject (it has
+#    a budget of its own) instead of a temperror the scores would accept.
+#  - the HELO and client host name buffers (255 bytes): a longer name is
+#    cut to 255, which is never a valid name (253 at most), so neither an
+#    SPF record of its first 253 bytes nor a trusted-forwarder suffix
+#    (forwarder_hosts) that its cut form ends with can match.
+# The From limits have their own test (t/from-limit.sh).
+. "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
+. "$top_srcdir/t/lib/daemon_auth.sh"
+harness_init daemon-caps
+
+daemon_auth_require psl
+GOOD=192.0.2.10      # allowed by example.com's SPF
+BAD=198.51.100.99    # allowed by nobody
+OTHERS="l1.example l2.example l3.example l4.example l5.example"
+lab() { printf "$1%.0s" $(seq "$2"); }
+NAME253=$(lab a 63).$(lab b 63).$(lab c 63).$(lab d 53).example   # 253 bytes
+{
+	zone_txt example.com 'v=spf1 ip4:192.0.2.0/24 -all'
+	zone_txt _dmarc.example.com 'v=DMARC1; p=reject'
+	for d in example.com $OTHERS; do zone_txt "sel._domainkey.$d" "$(fixture_key rsa2048)"; done
+	echo "slow.example TIMEOUT"
+	zone_txt "$NAME253" 'v=spf1 ip4:192.0.2.0/24 -all'
+} >"$T/zone"
+dns_start "$T/zone" || bail_out "unbound did not start"
+daemon_config "$T/am.ini" dmarc.forwarder_hosts=.fwd.example
+daemon_start "$T/am.ini" || bail_out "daemon did not start"
+
+# sign DOMAIN <IN >OUT: one more DKIM-Signature on top, by DOMAIN.
+sign() {
+	perl "$DKIM_DATA/sign-mail-dkim.pl" "$DKIM_DATA/rsa2048.pem" "$1" sel rsa-sha256 relaxed/relaxed
+}
+body='To: bob@rcpt.example\nSubject: caps\nDate: Sat, 22 Nov 2025 12:00:00 +0000\nMessage-ID: <%s@caps.example>\n\nHello.\n'
+
+# ---- max_signatures: the author's signature 6th ----
+printf "From: ceo@example.com\n$body" dkim >"$T/dkim0.eml"
+sign example.com <"$T/dkim0.eml" >"$T/dkim1.eml"
+n=1
+for d in $OTHERS; do
+	sign "$d" <"$T/dkim$n.eml" >"$T/dkim$((n + 1)).eml"
+	n=$((n + 1))
+done
+is "$(grep -c '^DKIM-Signature:' "$T/dkim6.eml")" 6 "six signatures, example.com's the last field"
+send dkim -i $BAD -H mx.client.example -f '<bounce@l1.example>' -r bob@rcpt.example "$T/dkim6.eml"
+is "$RESULT" accept "author's signature past max_signatures: accepted"
+like "$LOG" ' dkim=.*pass\(d=example\.com\).* dmarc="pass\(p=reject,dis=none\)" hfrom=example\.com aligned=dkim ' \
+	"the author's signature was verified and aligns (DMARC pass)"
+like "$LOG" ' dkim_unverified=1 ' "one foreign signature left unverified"
+# the author's signature 17th: past the fields considered, so never verified
+n=1
+cp "$T/dkim1.eml" "$T/many1.eml"
+for i in $(seq 16); do
+	sign "l$(((i - 1) % 5 + 1)).example" <"$T/many$n.eml" >"$T/many$((n + 1)).eml"
+	n=$((n + 1))
+done
+send dkim17 -i $BAD -H mx.client.example -f '<bounce@l1.example>' -r bob@rcpt.example "$T/many17.eml"
+like "$OUT" '^eom: reject 550 5\.7\.1 Rejected by the DMARC policy of example\.com$' \
+	"the author's signature as the 17th field: not verified, DMARC rejects (never milder)"
+like "$LOG" ' dkim_unverified=12 ' "12 of 17 signatures left unverified"
+
+# ---- the MAIL FROM buffer: cut to fit, it would spell ...@example.com ----
+local_part=$(printf 'a%.0s' $(seq 499))
+long="$local_part@example.com.attacker.example"
+printf "From: ceo@example.com\n$body" mailfrom >"$T/mailfrom.eml"
+send mailfrom -i $GOOD -H mx.client.example -f "<$long>" -r bob@rcpt.example "$T/mailfrom.eml"
+like "$OUT" '^eom: reject 550 5\.7\.1 Rejected by the DMARC policy of example\.com$' \
+	"a 528-byte MAIL FROM whose first 511 bytes end in @example.com: DMARC rejects"
+like "$LOG" ' spf=none\(\) ' "SPF: none (too long), never a pass for example.com"
+send mailfrom-ok -i $GOOD -H mx.client.example -f "<a@example.com>" -r bob@rcpt.example "$T/mailfrom.eml"
+like "$LOG" ' spf=pass\(example\.com\) .*dmarc="pass' "control: the same from a@example.com passes SPF and DMARC"
+
+# ---- 100 forged Authentication-Results claiming our authserv-id ----
+{
+	for i in $(seq 100); do printf 'Authentication-Results: mx.test.example; dmarc=pass header.from=example.com\n'; done
+	printf "From: ceo@example.com\n$body" forged
+} >"$T/forged.eml"
+send forged -i $GOOD -H mx.client.example -f '<a@example.com>' -r bob@rcpt.example "$T/forged.eml"
+is "$RESULT" accept "100 forged AR headers: accepted, not tempfailed"
+is "$(grep -c '^chgheader Authentication-Results [0-9]* (delete)$' <<<"$OUT")" 100 "all 100 deleted"
+is "$(grep '^chgheader' <<<"$OUT" | head -1)|$(grep '^chgheader' <<<"$OUT" | tail -1)" \
+	"chgheader Authentication-Results 100 (delete)|chgheader Authentication-Results 1 (delete)" \
+	"highest index first"
+
+# ---- HELO and client host name longer than their buffers ----
+is "${#NAME253}" 253 "a 253-byte name with an SPF record for the client"
+printf "From: ceo@example.com\n$body" names >"$T/names.eml"
+send helo253 -i $GOOD -H "$NAME253" -f '<>' -r bob@rcpt.example "$T/names.eml"
+like "$LOG" " spf_helo=pass\\($NAME253\\) " "control: HELO of 253 bytes, null sender: spf_helo=pass"
+send helo-long -i $GOOD -H "$NAME253.x.attacker.example" -f '<>' -r bob@rcpt.example "$T/names.eml"
+like "$LOG" ' spf_helo=none\(' "HELO of 272 bytes: spf_helo=none, never the pass of its first 253"
+host="$(lab h 63).$(lab i 63).$(lab j 63).$(lab k 51).fwd.example.attacker.example"
+send host-long -i $BAD -n "$host" -H mx.client.example -f '<x@example.com>' -r bob@rcpt.example "$T/names.eml"
+like "$OUT" '^eom: reject 550 5\.7\.1 Rejected by the DMARC policy of example\.com$' \
+	"client host name of ${#host} bytes whose first 255 end in .fwd.example: no forwarder override"
+send host-ok -i $BAD -n mx.fwd.example -H mx.client.example -f '<x@example.com>' -r bob@rcpt.example "$T/names.eml"
+like "$LOG" ' action=accept .*override=trusted_forwarder override_reason="forwarder host \.fwd\.example"' \
+	"control: mx.fwd.example is a trusted forwarder"
+
+# ---- the DNS budget: DKIM key look-ups spend it, DMARC has its own ----
+# timeout_ms 1000 and message_budget_ms 5000 (t/lib/daemon_config.sh)
+printf "From: ceo@example.com\n$body" budget >"$T/budget0.eml"
+for n in 1 2 3 4 5; do sign "k$n.slow.example" <"$T/budget$((n - 1)).eml" >"$T/budget$n.eml"; done
+t0=$(date +%s)
+send budget -i $BAD -H mx.client.example -f '<x@example.com>' -r bob@rcpt.example "$T/budget5.eml"
+diag "five key look-ups timing out, then DMARC: $(($(date +%s) - t0)) s"
+like "$LOG" ' dkim="(temperror\(d=k[1-5]\.slow\.example\),?){5}" ' "the five key look-ups timed out (budget spent)"
+like "$OUT" '^eom: reject 550 5\.7\.1 Rejected by the DMARC policy of example\.com$' \
+	"DMARC still rejects for example.com: not a temperror"
+daemon_stop_clean
+
+done_testing
