@@ -37,7 +37,9 @@ NAME253=$(lab a 63).$(lab b 63).$(lab c 63).$(lab d 53).example   # 253 bytes
 	zone_txt "$NAME253" 'v=spf1 ip4:192.0.2.0/24 -all'
 } >"$T/zone"
 dns_start "$T/zone" || bail_out "unbound did not start"
-daemon_config "$T/am.ini" dmarc.forwarder_hosts=.fwd.example
+# strict: DMARC rejects on p=reject alone (RFC 7489), so "never milder"
+# shows as a reject rather than RFC 9989's default quarantine.
+daemon_config "$T/am.ini" dmarc.forwarder_hosts=.fwd.example dmarc.strict=yes
 daemon_start "$T/am.ini" || bail_out "daemon did not start"
 
 # sign DOMAIN <IN >OUT: one more DKIM-Signature on top, by DOMAIN.
@@ -107,7 +109,7 @@ send host-long -i $BAD -n "$host" -H mx.client.example -f '<x@example.com>' -r b
 like "$OUT" '^eom: reject 550 5\.7\.1 Rejected by the DMARC policy of example\.com$' \
 	"client host name of ${#host} bytes whose first 255 end in .fwd.example: no forwarder override"
 send host-ok -i $BAD -n mx.fwd.example -H mx.client.example -f '<x@example.com>' -r bob@rcpt.example "$T/names.eml"
-like "$LOG" ' action=accept .*override=trusted_forwarder override_reason="forwarder host \.fwd\.example"' \
+like "$LOG" ' action=accept .*dmarc_override=trusted_forwarder dmarc_override_comment="forwarder host \.fwd\.example"' \
 	"control: mx.fwd.example is a trusted forwarder"
 
 # ---- the DNS budget: DKIM key look-ups spend it, DMARC has its own ----

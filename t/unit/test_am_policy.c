@@ -94,9 +94,10 @@ static void run_multi_temperror(void)
 	am_policy_decide(AM_STAGE_EOM, &r, &cfg, &v);
 	ok(v.action == AM_ACT_ACCEPT, "  temperror_action none: the scores decide, as for either alone");
 	cfg.dmarc_temperror_action = AM_ACT_TEMPFAIL;
-	r.dmarc.disposition = AM_DMARC_P_REJECT;
+	r.dmarc.effective_policy = AM_DMARC_P_REJECT;
+	cfg.dmarc_strict = true; /* reject on p=reject alone (RFC 7489) */
 	am_policy_decide(AM_STAGE_EOM, &r, &cfg, &v);
-	ok(v.action == AM_ACT_REJECT, "  a p=reject fail still rejects");
+	ok(v.action == AM_ACT_REJECT, "  a p=reject fail still rejects (strict)");
 }
 
 int main(void)
