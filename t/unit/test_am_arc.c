@@ -1,0 +1,218 @@
+/*
+ * test_am_arc.c - unit tests of the ARC verifier's parts that need no
+ * signer: the tag-list parser, base64, body canonicalisation (RFC 6376
+ * 3.4.3/3.4.4 vectors), AAR reading, the trusted-sealers list, and bad
+ * input through the whole verifier (duplicate and missing instances, i=0,
+ * i=51, unknown algorithms, garbage tags, a 100 KB b=, a chain of 50):
+ * each ends fail or none with a reason, within the DNS cap. Passing
+ * chains and trust are tested with real signatures in t/daemon-arc.sh.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "am_arc_int.h"
+#include "tap.h"
+
+/* Tag lists: what parses and what must not. */
+static void test_tags(void)
+{
+	static const struct { const char *in; int rc; size_t n; } cases[] = {
+		{"a=1; b=2", 0, 2}, {"a=1;b=2;", 0, 2}, {" a = 1 ;\r\n\tb= x y ;  ", 0, 2},
+		{"a=", 0, 1}, {"a=1;;b=2", -1, 0}, {"", -1, 0}, {"a=1; a=2", -1, 0},
+		{"1a=2", -1, 0}, {"a b=1", -1, 0}, {"a=1\x01", -1, 0}, {"a", -1, 0}, {";", -1, 0},
+	};
+	struct am_arc_tags t;
+	char err[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = am_arc_tags_parse(cases[i].in, &t, err, sizeof(err));
+		ok(rc == cases[i].rc && (rc != 0 || t.n == cases[i].n), "tags \"%s\": %d (%s)", cases[i].in,
+		   rc, rc ? err : "ok");
+	}
+	am_arc_tags_parse(" x = a b ; y=z", &t, err, sizeof(err));
+	ok(am_arc_tag_is(am_arc_tag_get(&t, "x"), "a b"), "value keeps inner space, trims ends");
+	ok(am_arc_tag_get(&t, "X") == NULL, "tag names are case-sensitive");
+}
+
+/* base64 with folding white space; bad characters and padding fail. */
+static void test_base64(void)
+{
+	unsigned char out[16];
+	size_t n;
+
+	ok(am_arc_base64("aGVs\r\n bG8=", 11, out, sizeof(out), &n) == 0 && n == 5 &&
+	   memcmp(out, "hello", 5) == 0, "base64 across a fold");
+	ok(am_arc_base64("aGVsbG8", 7, out, sizeof(out), &n) != 0, "base64 without padding fails");
+	ok(am_arc_base64("aG!sbG8=", 8, out, sizeof(out), &n) != 0, "base64 bad character fails");
+	ok(am_arc_base64("aG=sbG8=", 8, out, sizeof(out), &n) != 0, "base64 '=' inside fails");
+	ok(am_arc_base64("", 0, out, sizeof(out), &n) != 0, "empty base64 fails");
+}
+
+/* Body hash of body (fed in 1-byte chunks to cross every boundary). */
+static void body_hash(bool relaxed, const char *body, unsigned char out[32])
+{
+	struct am_arc_bodyhash *h = am_arc_bodyhash_new(relaxed);
+
+	for (const char *p = body; *p; p++)
+		am_arc_bodyhash_update(h, (const unsigned char *)p, 1);
+	am_arc_bodyhash_final(h, out);
+	am_arc_bodyhash_free(h);
+}
+
+/* Canonicalisation: bodies that must hash alike, and the empty bodies. */
+static void test_canon(void)
+{
+	unsigned char a[32], b[32], e[32], n[32];
+	struct am_arc_buf buf = {0};
+
+	body_hash(false, "", e);
+	body_hash(false, "\r\n", n);
+	ok(memcmp(e, n, 32) == 0, "simple: empty body is one CRLF");
+	body_hash(false, "a\r\n\r\n\r\n", a);
+	body_hash(false, "a", b);
+	ok(memcmp(a, b, 32) == 0, "simple: trailing empty lines dropped, CRLF added");
+	body_hash(true, " a \t b \r\n \r\n\r\n", a);
+	body_hash(true, " a b\r\n", b);
+	ok(memcmp(a, b, 32) == 0, "relaxed: white-space runs and trailing lines");
+	body_hash(false, " a  b\r\n", e);
+	ok(memcmp(a, e, 32) != 0, "simple keeps white-space runs");
+	body_hash(true, "a\rb\r\n", a);
+	body_hash(true, "a\rb", b);
+	ok(memcmp(a, b, 32) == 0, "a bare CR is content");
+	am_arc_canon_header(&buf, "Subject", " Hello \r\n\t World  ", 18, true, true);
+	ok(buf.len == 21 && memcmp(buf.p, "subject:Hello World\r\n", 21) == 0, "relaxed header");
+	am_arc_buf_free(&buf);
+}
+
+/* AAR reading and the trusted-sealers list. */
+static void test_aar_and_list(void)
+{
+	struct am_arc_resinfo r[4];
+	unsigned inst;
+	size_t n;
+
+	ok(am_arc_aar_parse(" i=2; mx.example (c); dmarc=pass (p=reject) header.from=a.example;"
+			    " dkim=pass header.d=\"b.example\"", &inst, r, 4, &n) == 0 &&
+	   inst == 2 && n == 2 && strcmp(r[0].header_from, "a.example") == 0 &&
+	   strcmp(r[1].header_d, "b.example") == 0, "AAR: instance, dmarc and dkim resinfo");
+	ok(am_arc_aar_parse("mx.example; dmarc=pass", &inst, r, 4, &n) != 0, "AAR without i= fails");
+	ok(am_arc_sealer_listed("lists.example, .corp.example", "LISTS.example"), "exact, any case");
+	ok(am_arc_sealer_listed(".corp.example", "mx.corp.example"), ".suffix matches below");
+	ok(am_arc_sealer_listed(".corp.example", "corp.example"), ".suffix matches itself");
+	ok(!am_arc_sealer_listed(".corp.example", "evilcorp.example"), "not a label boundary");
+	ok(!am_arc_sealer_listed("lists.example", "x.lists.example"), "exact is exact");
+	ok(!am_arc_sealer_listed("", "lists.example"), "empty list trusts nobody");
+}
+
+/* An ARC set with placeholder signatures (structure only). */
+static void add_set(struct am_arc_msg *m, unsigned i, const char *sel, const char *a, const char *b)
+{
+	char *v;
+
+	if (asprintf(&v, " i=%u; mx.example; dmarc=pass header.from=a.example", i) < 0)
+		abort();
+	am_arc_header(m, "ARC-Authentication-Results", v);
+	free(v);
+	if (asprintf(&v, " a=%s; b=%s; bh=RHI91NDg1Go8f6isolS2HCe2tXiflhd+gsgHAECfFTU=; c=relaxed/relaxed; d=example.org;"
+		     " h=from; i=%u; s=%s; t=1", a, b, i, sel) < 0)
+		abort();
+	am_arc_header(m, "ARC-Message-Signature", v);
+	free(v);
+	if (asprintf(&v, " a=%s; b=%s; cv=%s; d=example.org; i=%u; s=%s; t=1", a, b,
+		     i == 1 ? "none" : "pass", i, sel) < 0)
+		abort();
+	am_arc_header(m, "ARC-Seal", v);
+	free(v);
+}
+
+struct bad_case {
+	const char *name;
+	void (*build)(struct am_arc_msg *m);
+	enum am_result want;
+	const char *reason;     /* expected in the reason */
+};
+
+static void b_dup(struct am_arc_msg *m) { add_set(m, 1, "s", "rsa-sha256", "AAAA"); add_set(m, 1, "s", "rsa-sha256", "AAAA"); }
+static void b_gap(struct am_arc_msg *m) { add_set(m, 1, "s", "rsa-sha256", "AAAA"); add_set(m, 3, "s", "rsa-sha256", "AAAA"); }
+static void b_i0(struct am_arc_msg *m) { add_set(m, 0, "s", "rsa-sha256", "AAAA"); }
+static void b_i51(struct am_arc_msg *m) { add_set(m, 51, "s", "rsa-sha256", "AAAA"); }
+static void b_alg(struct am_arc_msg *m) { add_set(m, 1, "s", "rsa-sha1", "AAAA"); }
+static void b_garbage(struct am_arc_msg *m)
+{
+	add_set(m, 1, "s", "rsa-sha256", "AAAA");
+	am_arc_header(m, "ARC-Seal", " i=2; ;;; \x7f=1; b");
+}
+static void b_none(struct am_arc_msg *m) { am_arc_header(m, "From", " a@a.example"); }
+static void b_big(struct am_arc_msg *m)
+{
+	char *b = malloc(100 * 1024 + 1);
+	memset(b, 'A', 100 * 1024);
+	b[100 * 1024] = '\0';
+	add_set(m, 1, "s", "rsa-sha256", b);
+	free(b);
+}
+static void b_50(struct am_arc_msg *m)
+{
+	for (unsigned i = 1; i <= 50; i++)
+		add_set(m, i, "s", "rsa-sha256", "AAAA");
+}
+static void b_50_selectors(struct am_arc_msg *m)
+{
+	char sel[16];
+	for (unsigned i = 1; i <= 50; i++) {
+		snprintf(sel, sizeof(sel), "s%u", i);
+		add_set(m, i, sel, "rsa-sha256", "AAAA");
+	}
+}
+
+/* Each bad input: the result, a reason, and DNS within the cap. */
+static void test_bad_input(struct am_dns *dns)
+{
+	static const struct bad_case cases[] = {
+		{"duplicate instance", b_dup, AM_RES_FAIL, "duplicate"},
+		{"missing instance", b_gap, AM_RES_FAIL, "missing"},
+		{"i=0", b_i0, AM_RES_FAIL, "valid i="},
+		{"i=51", b_i51, AM_RES_FAIL, "valid i="},
+		{"unknown algorithm", b_alg, AM_RES_FAIL, "algorithm"},
+		{"garbage tags", b_garbage, AM_RES_FAIL, "i="},
+		{"no ARC set", b_none, AM_RES_NONE, ""},
+		{"100 KB b=", b_big, AM_RES_FAIL, "over"},
+		{"chain of 50, one bad key", b_50, AM_RES_FAIL, "AMS i=50"},
+		{"chain of 50 selectors", b_50_selectors, AM_RES_FAIL, "AMS i=50"},
+	};
+	struct am_arc_options opt = {.max_ams_checks = 50, .trusted_sealers = "example.org"};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct am_dns_budget budget;
+		struct am_arc_result r;
+		char err[64];
+		am_dns_budget_start(&budget, 5000);
+		struct am_arc_msg *m = am_arc_msg_new(dns, &budget, &opt, err, sizeof(err));
+		cases[i].build(m);
+		am_arc_header(m, "From", " a@a.example");
+		if (am_arc_eoh(m))
+			am_arc_body(m, (const unsigned char *)"hi\r\n", 4);
+		am_arc_eom(m, "192.0.2.1", &r);
+		ok(r.result == cases[i].want && strstr(r.reason, cases[i].reason) != NULL &&
+		   budget.queries <= AM_ARC_MAX_KEYS, "%s: %s (%s), %u queries", cases[i].name,
+		   am_result_name(r.result), r.reason, budget.queries);
+		am_arc_msg_free(m);
+	}
+}
+
+int main(void)
+{
+	char err[128];
+	struct am_dns *dns = am_dns_table_new("s._domainkey.example.org TXT v=DKIM1; k=rsa; p=AAAA\n",
+					      err, sizeof(err));
+
+	test_tags();
+	test_base64();
+	test_canon();
+	test_aar_and_list();
+	if (ok(dns != NULL, "table resolver: %s", dns ? "ok" : err))
+		test_bad_input(dns);
+	am_dns_destroy(dns);
+	return done_testing();
+}
