@@ -15,6 +15,7 @@
 
 struct am_runtime;
 struct am_dkim_msg;
+struct am_arc_msg;
 struct am_metrics;
 
 #define AM_MAX_DELETES 64
@@ -51,6 +52,8 @@ struct am_msg {
 	unsigned nfrom;
 	char bimi_selector[256];     /* BIMI: the first BIMI-Selector value ("" if too long) */
 	unsigned nbimi_selectors;    /* BIMI: how many BIMI-Selector headers */
+	struct am_arc_msg *arc;      /* ARC verification in progress, or NULL */
+	bool arc_body;               /* ARC hashes the body */
 };
 
 struct am_conn {
