@@ -45,6 +45,53 @@ static bool list_has(const struct am_arc_tag *t, const char *word)
 	return false;
 }
 
+/* One DER element at *p (within end): its tag and contents; -1 if bad. */
+static int der_next(const unsigned char **p, const unsigned char *end, unsigned char tag,
+		    const unsigned char **body, size_t *len)
+{
+	const unsigned char *q = *p;
+	size_t n = 0;
+
+	if (end - q < 2 || *q++ != tag)
+		return -1;
+	if (*q < 0x80) {
+		n = *q++;
+	} else {
+		int k = *q++ & 0x7f;
+		if (k < 1 || k > 2 || end - q < k)
+			return -1;
+		while (k-- > 0)
+			n = (n << 8) | *q++;
+	}
+	if ((size_t)(end - q) < n)
+		return -1;
+	*body = q;
+	*len = n;
+	*p = q + n;
+	return 0;
+}
+
+/* The RSAPublicKey inside an RSA SubjectPublicKeyInfo, or NULL. OpenSSL 3's
+ * d2i_PUBKEY runs its whole decoder search (half the CPU of an ARC set);
+ * the inner key alone goes the short way through d2i_PublicKey. */
+static const unsigned char *spki_rsa(const unsigned char *der, size_t len, size_t *outlen)
+{
+	static const unsigned char rsa_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01};
+	const unsigned char *p = der, *spki, *alg, *oid, *bits;
+	size_t n, an, on, bn;
+
+	if (der_next(&p, der + len, 0x30, &spki, &n) != 0)
+		return NULL;
+	p = spki;
+	if (der_next(&p, spki + n, 0x30, &alg, &an) != 0 || der_next(&p, spki + n, 0x03, &bits, &bn) != 0)
+		return NULL;
+	if (der_next(&alg, alg + an, 0x06, &oid, &on) != 0 || on != sizeof(rsa_oid) ||
+	    memcmp(oid, rsa_oid, on) != 0 || bn < 2 || bits[0] != 0)
+		return NULL;
+	*outlen = bn - 1;
+	return bits + 1;
+}
+
 /* The public key of p= (SubjectPublicKeyInfo, or a bare RSAPublicKey as
  * some signers publish; raw 32 bytes for ed25519). */
 static EVP_PKEY *decode_key(const unsigned char *der, size_t len, bool ed25519, char *err,
@@ -59,8 +106,12 @@ static EVP_PKEY *decode_key(const unsigned char *der, size_t len, bool ed25519, 
 			snprintf(err, errlen, "bad ed25519 key");
 		return k;
 	}
-	k = d2i_PUBKEY(NULL, &p, (long)len);
-	if (k == NULL) {
+	size_t inner_len;
+	const unsigned char *inner = spki_rsa(der, len, &inner_len);
+
+	if (inner != NULL)
+		k = d2i_PublicKey(EVP_PKEY_RSA, NULL, &inner, (long)inner_len);
+	else if ((k = d2i_PUBKEY(NULL, &p, (long)len)) == NULL) {
 		p = der;
 		k = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)len);
 	}
