@@ -54,6 +54,10 @@ struct am_msg {
 	unsigned nbimi_selectors;    /* BIMI: how many BIMI-Selector headers */
 	struct am_arc_msg *arc;      /* ARC verification in progress, or NULL */
 	bool arc_body;               /* ARC hashes the body */
+	/* DMARC's mailing-list guess: the first List-Id / List-Post values
+	 * ("" when absent or too long). */
+	char list_id[256];
+	char list_post[256];
 };
 
 struct am_conn {
