@@ -10,12 +10,14 @@
 #    (AMS 1 fails, the chain passes, header.oldest-pass=2); the body changed
 #    after the last seal (AMS 2 fails: arc=fail); a broken seal (an AAR
 #    edited after sealing); cv=fail from the second sealer.
-#  - enforcing, [arc] trusted_sealers = lists.example .fwd.example: a
-#    trusted sealer whose AAR saw dmarc=pass for the author is the trusted
-#    signal; an untrusted newest sealer above the trusted one changes
-#    nothing; a trusted seal about another author domain changes nothing;
-#    a trusted seal replayed by a client that is not the sealer's changes
-#    nothing (require_client).
+#  - enforcing with [dmarc] strict = yes (every p=reject failure rejected,
+#    so any change shows), [arc] trusted_sealers = lists.example
+#    .fwd.example: a trusted sealer whose AAR saw dmarc=pass for the author
+#    turns the DMARC failure into an accept (override trusted_forwarder,
+#    the sealer named, in the AR and the decision line); an untrusted
+#    newest sealer above the trusted one, a trusted seal about another
+#    author domain, and a trusted seal replayed by a client that is not the
+#    sealer's (require_client) change nothing: rejected.
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 . "$top_srcdir/t/lib/daemon_auth.sh"
 harness_init daemon-arc
@@ -115,16 +117,25 @@ daemon_stop_clean
 # =============================================================================
 # Enforcing, with trusted sealers: what the trust signal does
 # =============================================================================
-daemon_config "$T/trust.ini" dmarc.discovery=psl dmarc.psl_file="$PSL" \
+daemon_config "$T/trust.ini" dmarc.discovery=psl dmarc.psl_file="$PSL" dmarc.strict=yes \
 	arc.trusted_sealers="lists.example .fwd.example"
 daemon_start "$T/trust.ini" || bail_out "daemon did not start"
 
 fwd trusted $LIST bounce@lists.example one
+is "$RESULT" accept "trusted sealer: the DMARC failure is accepted"
+unlike "$OUT" 'X-Authmilter-Quarantine' "trusted sealer: not marked for quarantine"
 like "$LOG" ' arc="pass\(i=1,sealer=lists\.example\)" arc_trusted=lists\.example ' \
-	"trusted: the trusted sealer vouches for author.example (arc_trusted=)"
+	"trusted sealer: the decision line names it (arc_trusted=)"
+like "$LOG" ' dmarc="fail\(p=reject,dis=none\)" .*dmarc_override=trusted_forwarder dmarc_override_comment="arc sealer lists\.example" ' \
+	"trusted sealer: the decision line has the override trusted_forwarder"
+like "$(ar_entries dmarc)" '^dmarc=fail \(.*override=trusted_forwarder.*\) header\.from=author\.example' \
+	"trusted sealer: AR dmarc=fail with the override"
+is "$(ar_entries arc)" "arc=pass (i=1 sealer lists.example) smtp.remote-ip=$LIST header.oldest-pass=0" \
+	"trusted sealer: AR arc=pass"
 fwd evil-above $EVIL x@evil.example
 like "$OUT" '^eom: reject 550 5\.7\.1 ' "untrusted newest sealer above a trusted one: still rejected"
 like "$LOG" ' arc="pass\(i=2,sealer=evil\.example\)" dmarc=' "untrusted newest sealer: chain passes, no arc_trusted"
+unlike "$LOG" 'trusted_forwarder' "untrusted newest sealer: no override"
 fwd other-author $LIST bounce@lists.example
 like "$OUT" '^eom: reject 550 5\.7\.1 ' "trusted seal about another author domain: still rejected"
 like "$LOG" ' arc_reason="trusted sealers vouch for no pass of author\.example" ' \
