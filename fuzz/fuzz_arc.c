@@ -1,8 +1,9 @@
 /*
  * fuzz/fuzz_arc.c - fuzz target: ARC verification (lib/am_arc*.c) of a
  * whole message, header by header and body in chunks as a milter gets it,
- * against a table resolver with the ARC fixture keys (t/data/arc/keys.zone,
- * found through the top_srcdir environment variable), then the trust step
+ * against a table resolver with the DKIM fixture keys (t/data/dkim/keys.zone,
+ * found through the top_srcdir environment variable; fuzz/seeds/arc holds
+ * sets sealed with them), then the trust step
  * with a trusted-sealers list; and the tag-list and AAR parsers on every
  * header value. Input: the message as stored (LF or CRLF).
  * Checks: the result is pass, fail or none; a failure has a reason; the
@@ -26,7 +27,7 @@ static char *dns_table(void)
 	if (mem == NULL)
 		abort();
 	fputs("slow._domainkey.example TIMEOUT\n", mem);
-	snprintf(path, sizeof(path), "%s/t/data/arc/keys.zone", top ? top : ".");
+	snprintf(path, sizeof(path), "%s/t/data/dkim/keys.zone", top ? top : ".");
 	if ((f = fopen(path, "r")) != NULL) {
 		while (fgets(line, sizeof(line), f) != NULL)
 			fputs(line, mem);
@@ -81,10 +82,10 @@ static const struct am_message_ops ops = {on_header, on_eoh, on_body};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct am_arc_options opt = {.max_ams_checks = 3, .trusted_sealers = "example.org .example",
+	struct am_arc_options opt = {.max_ams_checks = 3, .trusted_sealers = "example.com .example",
 				     .require_client = size & 1};
-	struct am_arc_trust_input in = {.author_domain = "example.org",
-					.spf_pass_domain = "lists.example", .client_host = NULL};
+	struct am_arc_trust_input in = {.author_domain = "example.com",
+					.spf_pass_domain = "example.com", .client_host = NULL};
 	struct am_message_opts mopt = {.chunk = 64};
 	struct am_dns_budget budget;
 	struct am_arc_result r;
