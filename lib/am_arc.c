@@ -19,6 +19,7 @@ enum arc_kind { ARC_AAR, ARC_AMS, ARC_AS, ARC_OTHER };
 static const char *const kind_name[] = {"ARC-Authentication-Results", "ARC-Message-Signature",
 					"ARC-Seal"};
 
+/* Start one message (see am_arc.h). */
 struct am_arc_msg *am_arc_msg_new(struct am_dns *dns, struct am_dns_budget *budget,
 				  const struct am_arc_options *opt, char *err, size_t errlen)
 {
@@ -38,6 +39,7 @@ struct am_arc_msg *am_arc_msg_new(struct am_dns *dns, struct am_dns_budget *budg
 	return m;
 }
 
+/* Free a message and all it kept; NULL is allowed. */
 void am_arc_msg_free(struct am_arc_msg *m)
 {
 	if (m == NULL)
@@ -55,6 +57,7 @@ void am_arc_msg_free(struct am_arc_msg *m)
 	free(m);
 }
 
+/* Which ARC field a header name is, if any. */
 static enum arc_kind kind_of(const char *name)
 {
 	for (int k = ARC_AAR; k <= ARC_AS; k++)
@@ -83,6 +86,7 @@ static char *crlf_copy(const char *v, size_t *len)
 	return out;
 }
 
+/* Keep one header field (within the caps) and count the ARC ones. */
 int am_arc_header(struct am_arc_msg *m, const char *name, const char *value)
 {
 	struct am_arc_hdr h = {0};
@@ -249,6 +253,7 @@ static int parse_sigs(struct am_arc_msg *m)
 	return 0;
 }
 
+/* End of headers: sort the sets, parse the seals and AMSs, start the body hashes. */
 bool am_arc_eoh(struct am_arc_msg *m)
 {
 	m->eoh_done = true;
@@ -265,6 +270,7 @@ bool am_arc_eoh(struct am_arc_msg *m)
 	return true;
 }
 
+/* Hash a body chunk for each canonicalisation an AMS to check uses. */
 void am_arc_body(struct am_arc_msg *m, const unsigned char *buf, size_t len)
 {
 	am_arc_bodyhash_update(m->bodyhash[0], buf, len);
@@ -310,6 +316,7 @@ static void validate(struct am_arc_msg *m, struct am_arc_result *out)
 	m->chain_pass = true;
 }
 
+/* The chain result (RFC 8617 5.2) of the message. */
 void am_arc_eom(struct am_arc_msg *m, const char *remote_ip, struct am_arc_result *out)
 {
 	memset(out, 0, sizeof(*out));

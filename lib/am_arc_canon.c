@@ -33,12 +33,14 @@ void am_arc_buf_add(struct am_arc_buf *b, const char *s, size_t n)
 	b->len += n;
 }
 
+/* Release a buffer and make it empty again. */
 void am_arc_buf_free(struct am_arc_buf *b)
 {
 	free(b->p);
 	memset(b, 0, sizeof(*b));
 }
 
+/* RFC 5234 WSP: space or tab. */
 static bool is_wsp(char c)
 {
 	return c == ' ' || c == '\t';
@@ -73,6 +75,7 @@ static void relaxed_header(struct am_arc_buf *b, const char *name, const char *v
 	}
 }
 
+/* Append one header field, canonicalised (see am_arc_int.h). */
 void am_arc_canon_header(struct am_arc_buf *b, const char *name, const char *value, size_t vlen,
 			 bool relaxed, bool crlf)
 {
@@ -99,6 +102,7 @@ struct am_arc_bodyhash {
 	unsigned char out[4096];
 };
 
+/* A SHA-256 body hasher for simple or relaxed canonicalisation. */
 struct am_arc_bodyhash *am_arc_bodyhash_new(bool relaxed)
 {
 	struct am_arc_bodyhash *h = calloc(1, sizeof(*h));
@@ -122,6 +126,7 @@ static void flush(struct am_arc_bodyhash *h)
 	h->olen = 0;
 }
 
+/* Queue one canonical byte for the digest. */
 static void emit(struct am_arc_bodyhash *h, unsigned char c)
 {
 	if (h->olen == sizeof(h->out))
@@ -151,6 +156,7 @@ static void line_end(struct am_arc_bodyhash *h)
 	h->pending++;
 }
 
+/* Canonicalise and hash a chunk; state carries across chunk boundaries. */
 void am_arc_bodyhash_update(struct am_arc_bodyhash *h, const unsigned char *buf, size_t len)
 {
 	if (h == NULL || h->done)
@@ -174,6 +180,7 @@ void am_arc_bodyhash_update(struct am_arc_bodyhash *h, const unsigned char *buf,
 	}
 }
 
+/* Finish the body (RFC 6376 3.4.3/3.4.4 end rules) and give the digest. */
 int am_arc_bodyhash_final(struct am_arc_bodyhash *h, unsigned char out[32])
 {
 	unsigned int n = 0;
@@ -194,6 +201,7 @@ int am_arc_bodyhash_final(struct am_arc_bodyhash *h, unsigned char out[32])
 	return 0;
 }
 
+/* Free a hasher; NULL is allowed. */
 void am_arc_bodyhash_free(struct am_arc_bodyhash *h)
 {
 	if (h == NULL)

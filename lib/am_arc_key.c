@@ -241,6 +241,7 @@ static bool check_sig(const struct am_arc_key *key, enum am_arc_alg alg, const c
 	return ok;
 }
 
+/* Verify a signature with the key of (sel, dom), looked up once per message. */
 int am_arc_verify(struct am_arc_keys *keys, struct am_dns *dns, struct am_dns_budget *budget,
 		  const char *sel, const char *dom, enum am_arc_alg alg, const char *data,
 		  size_t len, const unsigned char *sig, size_t siglen, char *err, size_t errlen)
@@ -266,6 +267,7 @@ int am_arc_verify(struct am_arc_keys *keys, struct am_dns *dns, struct am_dns_bu
 	return 0;
 }
 
+/* Free the message's keys. */
 void am_arc_keys_free(struct am_arc_keys *keys)
 {
 	for (size_t i = 0; i < keys->n; i++) {

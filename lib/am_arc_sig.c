@@ -118,6 +118,7 @@ static const char *check_seal(struct am_arc_sig *sig)
 	return NULL;
 }
 
+/* Parse and check one ARC-Seal or AMS (see am_arc_int.h). */
 void am_arc_sig_parse(const struct am_arc_hdr *h, bool seal, struct am_arc_sig *sig)
 {
 	const struct am_arc_tag *a, *b, *d, *s, *t;
@@ -204,6 +205,7 @@ static void add_signed(struct am_arc_buf *buf, const struct am_arc_msg *m, const
 	}
 }
 
+/* Verify instance i's AMS: body hash, then the signature over its h= fields. */
 int am_arc_ams_verify(struct am_arc_msg *m, unsigned i, const unsigned char bodyhash[32], char *err,
 		      size_t errlen)
 {
@@ -235,6 +237,7 @@ int am_arc_ams_verify(struct am_arc_msg *m, unsigned i, const unsigned char body
 	return rc;
 }
 
+/* Verify instance i's seal over the sets 1..i, relaxed (RFC 8617 5.1.1). */
 int am_arc_as_verify(struct am_arc_msg *m, unsigned i, char *err, size_t errlen)
 {
 	const struct am_arc_sig *sig = &m->sets[i].as;

@@ -16,6 +16,7 @@ static bool is_fws(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* ASCII letter. */
 static bool is_alpha(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -70,6 +71,7 @@ static int parse_spec(const char *base, const char *s, const char *end, struct a
 	return 0;
 }
 
+/* Split a tag-list at each ";" and parse every tag-spec. */
 int am_arc_tags_parse(const char *s, struct am_arc_tags *out, char *err, size_t errlen)
 {
 	const char *p = s;
@@ -105,6 +107,7 @@ int am_arc_tags_parse(const char *s, struct am_arc_tags *out, char *err, size_t 
 	}
 }
 
+/* The tag called name, or NULL. */
 const struct am_arc_tag *am_arc_tag_get(const struct am_arc_tags *t, const char *name)
 {
 	size_t len = strlen(name);
@@ -115,11 +118,13 @@ const struct am_arc_tag *am_arc_tag_get(const struct am_arc_tags *t, const char 
 	return NULL;
 }
 
+/* Does the tag's value equal s exactly? */
 bool am_arc_tag_is(const struct am_arc_tag *t, const char *s)
 {
 	return t != NULL && strlen(s) == t->vlen && memcmp(t->val, s, t->vlen) == 0;
 }
 
+/* Copy the tag's value as a C string. */
 int am_arc_tag_copy(const struct am_arc_tag *t, char *out, size_t outlen)
 {
 	if (t->vlen >= outlen)
@@ -145,6 +150,7 @@ static int b64val(char c)
 	return -1;
 }
 
+/* Decode base64, skipping folding white space, strict about padding. */
 int am_arc_base64(const char *in, size_t len, unsigned char *out, size_t outlen, size_t *n)
 {
 	unsigned long acc = 0;

@@ -19,6 +19,7 @@
 
 #include "am_arc_int.h"
 
+/* Is domain in the trusted_sealers list (exact or ".suffix")? */
 bool am_arc_sealer_listed(const char *list, const char *domain)
 {
 	size_t dl = strlen(domain);
@@ -98,6 +99,7 @@ static bool parse_resinfo(char *s, struct am_arc_resinfo *r)
 	return true;
 }
 
+/* Read an AAR: its i=, then each resinfo after the authserv-id. */
 int am_arc_aar_parse(const char *value, unsigned *instance, struct am_arc_resinfo *out, size_t max,
 		     size_t *n)
 {
@@ -173,6 +175,7 @@ static bool aar_vouches(const struct am_arc_msg *m, unsigned i, const struct am_
 	return false;
 }
 
+/* The trusted-sealer signal of a passing chain (see the header comment). */
 void am_arc_trust(const struct am_arc_msg *m, const struct am_arc_trust_input *in,
 		  struct am_arc_result *out)
 {
