@@ -269,6 +269,100 @@ static void ed_check(struct am_dns *dns, const struct ed_set *e, const char *bod
 	am_arc_msg_free(m);
 }
 
+/* Headers of an Ed25519 chain of n sets, every one signed right. */
+struct ed_chain {
+	char aar[AM_ARC_MAX_INSTANCES + 1][128];
+	char ams[AM_ARC_MAX_INSTANCES + 1][512];
+	char as[AM_ARC_MAX_INSTANCES + 1][512];
+};
+
+/* Seal instances 1..n with selector "ed" (distinct: "ed<i>"). */
+static void ed_chain_make(EVP_PKEY *k, unsigned n, bool distinct, struct ed_chain *c)
+{
+	static const char from[] = " a@a.example";
+	struct am_arc_buf b = {0}, sets = {0};
+	char sel[16], sig[128];
+
+	for (unsigned i = 1; i <= n; i++) {
+		snprintf(sel, sizeof(sel), distinct ? "ed%u" : "ed", i);
+		snprintf(c->aar[i], sizeof(c->aar[i]), " i=%u; mx%u.example; dmarc=pass header.from=a.example", i, i);
+		snprintf(c->ams[i], sizeof(c->ams[i]), " i=%u; a=ed25519-sha256; c=relaxed/relaxed; d=example.org;"
+			 " s=%s; h=from; bh=RHI91NDg1Go8f6isolS2HCe2tXiflhd+gsgHAECfFTU=; b=", i, sel);
+		b.len = 0;
+		am_arc_canon_header(&b, "From", from, strlen(from), true, true);
+		am_arc_canon_header(&b, "ARC-Message-Signature", c->ams[i], strlen(c->ams[i]), true, false);
+		ed_sign(k, &b, sig);
+		strcat(c->ams[i], sig);
+		snprintf(c->as[i], sizeof(c->as[i]), " i=%u; a=ed25519-sha256; cv=%s; d=example.org; s=%s; b=", i,
+			 i == 1 ? "none" : "pass", sel);
+		am_arc_canon_header(&sets, "ARC-Authentication-Results", c->aar[i], strlen(c->aar[i]), true, true);
+		am_arc_canon_header(&sets, "ARC-Message-Signature", c->ams[i], strlen(c->ams[i]), true, true);
+		b.len = 0;
+		am_arc_buf_add(&b, sets.p, sets.len);
+		am_arc_canon_header(&b, "ARC-Seal", c->as[i], strlen(c->as[i]), true, false);
+		ed_sign(k, &b, sig);
+		strcat(c->as[i], sig);
+		am_arc_canon_header(&sets, "ARC-Seal", c->as[i], strlen(c->as[i]), true, true);
+	}
+	am_arc_buf_free(&b);
+	am_arc_buf_free(&sets);
+}
+
+/* Verify a chain of n sets (newest on top, as MTAs prepend); DNS counted. */
+static void ed_chain_check(struct am_dns *dns, const struct ed_chain *c, unsigned n, struct am_arc_result *r,
+			   unsigned *queries)
+{
+	struct am_arc_options opt = {.max_ams_checks = 3};
+	struct am_dns_budget budget;
+	char err[64];
+	struct am_arc_msg *m;
+
+	am_dns_budget_start(&budget, 5000);
+	m = am_arc_msg_new(dns, &budget, &opt, err, sizeof(err));
+	for (unsigned i = n; i >= 1; i--) {
+		am_arc_header(m, "ARC-Seal", c->as[i]);
+		am_arc_header(m, "ARC-Message-Signature", c->ams[i]);
+		am_arc_header(m, "ARC-Authentication-Results", c->aar[i]);
+	}
+	am_arc_header(m, "From", " a@a.example");
+	if (am_arc_eoh(m))
+		am_arc_body(m, (const unsigned char *)"hi\r\n", 4);
+	am_arc_eom(m, NULL, r);
+	*queries = budget.queries;
+	am_arc_msg_free(m);
+}
+
+/* Valid chains of 50: one key passes; 50 keys stop at the look-up cap. */
+static void test_chain_of_50(EVP_PKEY *k, const char *b64)
+{
+	struct ed_chain *c = calloc(1, sizeof(*c));
+	char *table = NULL, err[128];
+	size_t len = 0;
+	FILE *t = open_memstream(&table, &len);
+	struct am_arc_result r;
+	unsigned q;
+	struct am_dns *dns;
+
+	fprintf(t, "ed._domainkey.example.org TXT v=DKIM1; k=ed25519; p=%s\n", b64);
+	for (unsigned i = 1; i <= AM_ARC_MAX_INSTANCES; i++)
+		fprintf(t, "ed%u._domainkey.example.org TXT v=DKIM1; k=ed25519; p=%s\n", i, b64);
+	fclose(t);
+	dns = am_dns_table_new(table, err, sizeof(err));
+	ed_chain_make(k, AM_ARC_MAX_INSTANCES, false, c);
+	ed_chain_check(dns, c, AM_ARC_MAX_INSTANCES, &r, &q);
+	ok(r.result == AM_RES_PASS && r.instances == 50 && r.oldest_pass == 48 && q == 1,
+	   "valid chain of 50, one key: pass, oldest-pass 48 within 3 AMS checks, %u query (%s)", q, r.reason);
+	ed_chain_make(k, AM_ARC_MAX_INSTANCES, true, c);
+	ed_chain_check(dns, c, AM_ARC_MAX_INSTANCES, &r, &q);
+	ok(r.result == AM_RES_FAIL && strstr(r.reason, "capped") != NULL && q == AM_ARC_MAX_KEYS,
+	   "valid chain of 50 keys: fail at the look-up cap after %u queries (%s)", q, r.reason);
+	ed_chain_check(dns, c, 8, &r, &q);
+	ok(r.result == AM_RES_PASS && q == 8, "valid chain of 8 keys: pass with %u queries", q);
+	am_dns_destroy(dns);
+	free(table);
+	free(c);
+}
+
 /* Ed25519 keys and signatures (RFC 8463), and the trust step on them. */
 static void test_ed25519(void)
 {
@@ -301,6 +395,7 @@ static void test_ed25519(void)
 	ed_check(dns, &e, "hi\r\n", "example.org", &r);
 	ok(r.result == AM_RES_FAIL && strstr(r.reason, "ARC-Seal i=1") != NULL,
 	   "Ed25519 seal changed: fail (%s)", r.reason);
+	test_chain_of_50(k, b64);
 	am_dns_destroy(dns);
 	EVP_PKEY_free(k);
 }
