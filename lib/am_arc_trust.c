@@ -187,8 +187,18 @@ void am_arc_trust(const struct am_arc_msg *m, const struct am_arc_trust_input *i
 	    in->author_domain[0] == '\0')
 		return;
 	newest = m->sets[m->n].as.d;
-	if (!am_arc_sealer_listed(m->opt.trusted_sealers, newest))
+	if (!am_arc_sealer_listed(m->opt.trusted_sealers, newest)) {
+		/* Say why only when a trusted sealer is below: that is the case
+		 * an admin asks about. */
+		for (unsigned i = m->n - 1; i >= 1; i--)
+			if (am_arc_sealer_listed(m->opt.trusted_sealers, m->sets[i].as.d)) {
+				snprintf(out->reason, sizeof(out->reason),
+					 "newest sealer %s is not trusted (trusted %s at i=%u)", newest,
+					 m->sets[i].as.d, i);
+				break;
+			}
 		return;
+	}
 	if (m->opt.require_client && !aligned(in, newest, in->spf_pass_domain) &&
 	    !aligned(in, newest, in->client_host)) {
 		snprintf(out->reason, sizeof(out->reason), "client is not of sealer %s", newest);

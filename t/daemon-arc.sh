@@ -134,8 +134,10 @@ is "$(ar_entries arc)" "arc=pass (i=1 sealer lists.example) smtp.remote-ip=$LIST
 	"trusted sealer: AR arc=pass"
 fwd evil-above $EVIL x@evil.example
 like "$OUT" '^eom: reject 550 5\.7\.1 ' "untrusted newest sealer above a trusted one: still rejected"
-like "$LOG" ' arc="pass\(i=2,sealer=evil\.example\)" dmarc=' "untrusted newest sealer: chain passes, no arc_trusted"
+like "$LOG" ' arc="pass\(i=2,sealer=evil\.example\)" arc_reason=' "untrusted newest sealer: chain passes, no arc_trusted"
 unlike "$LOG" 'trusted_forwarder' "untrusted newest sealer: no override"
+like "$LOG" ' arc_reason="newest sealer evil\.example is not trusted \(trusted lists\.example at i=1\)" ' \
+	"untrusted newest sealer: the reason is logged"
 fwd other-author $LIST bounce@lists.example
 like "$OUT" '^eom: reject 550 5\.7\.1 ' "trusted seal about another author domain: still rejected"
 like "$LOG" ' arc_reason="trusted sealers vouch for no pass of author\.example" ' \
