@@ -341,17 +341,17 @@ static int arc_aligned(void *arg, const char *domain, const char *ident)
 	return am_dmarc_aligned(m->rt->dmarc, m->rt->dns, &m->budget, domain, ident, 'r');
 }
 
-/* ARC before DMARC's decision: the chain, then whether a trusted sealer
- * vouches for the author domain (the DMARC policy's trusted_forwarder). */
+/* ARC after the DMARC check (its author domain) and before the policy,
+ * which reads the trusted-sealer signal: the chain, then whether a trusted
+ * sealer vouches for the author domain. */
 static void run_arc(struct am_conn *c, struct am_msg *m)
 {
 	const struct am_spf_result *spf = &m->results.spf_mailfrom;
-	struct am_from from;
+	const struct am_dmarc_result *d = &m->results.dmarc;
 	struct am_arc_trust_input in = {.aligned = m->rt->dmarc ? arc_aligned : NULL, .aligned_arg = m};
 
 	am_arc_eom(m->arc, c->client_ip, &m->results.arc);
-	am_from_parse((const char *const *)m->from, m->nfrom < AM_MAX_FROM ? m->nfrom : AM_MAX_FROM, &from);
-	in.author_domain = from.status == AM_FROM_OK && m->nfrom <= AM_MAX_FROM ? from.domain : "";
+	in.author_domain = d->checked && d->from_status == AM_FROM_OK ? d->header_from : "";
 	in.spf_pass_domain = spf->checked && spf->result == AM_RES_PASS ? spf->domain : NULL;
 	in.client_host = c->ptr_verified ? c->client_host : NULL;
 	am_arc_trust(m->arc, &in, &m->results.arc);
@@ -424,10 +424,10 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 		am_dkim_msg_free(m->dkim);
 		m->dkim = NULL;
 	}
-	if (m->arc != NULL)
-		run_arc(c, m);
 	if (m->rt->dmarc != NULL && !m->results.trusted)
 		run_dmarc(c, m);
+	if (m->arc != NULL)
+		run_arc(c, m);
 	/* BIMI stands on DMARC: with DMARC off there is nothing to report. */
 	if (m->rt->cfg->bimi_enable && m->rt->dmarc != NULL && !m->results.trusted)
 		run_bimi(m);
