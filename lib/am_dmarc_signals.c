@@ -69,6 +69,14 @@ static bool org_of(struct dmarc_run *run, const char *name, char *norm, char *or
 	       dmarc_org(run, norm, org, AM_DOMAIN_MAX, why, sizeof why) == 0;
 }
 
+/* Is name org itself or below it? (Organisational domains found by a tree
+ * walk stop at the name itself when nothing above publishes DMARC.) */
+static bool within(const char *name, const char *org)
+{
+	size_t n = strlen(name), o = strlen(org);
+	return strcmp(name, org) == 0 || (n > o && name[n - o - 1] == '.' && strcmp(name + n - o, org) == 0);
+}
+
 /* The SPF-passing MAIL FROM domain, normalised, or false. */
 static bool spf_pass_domain(const struct am_dmarc_input *in, char *norm)
 {
@@ -81,12 +89,13 @@ static bool spf_pass_domain(const struct am_dmarc_input *in, char *norm)
  * a MAIL FROM in it, or a verified host name in it)? A list's DKIM
  * signature alone proves nothing about this delivery: anyone can re-send
  * the list's signed copy from their own server. */
-static bool client_in_org(struct dmarc_run *run, const struct am_dmarc_input *in, const char *org)
+static bool client_in_org(const struct am_dmarc_input *in, const char *org)
 {
-	char dom[AM_DOMAIN_MAX], norm[AM_DOMAIN_MAX], o[AM_DOMAIN_MAX];
-	if (spf_pass_domain(in, dom) && org_of(run, dom, norm, o) && strcmp(o, org) == 0)
+	char dom[AM_DOMAIN_MAX], norm[AM_DOMAIN_MAX], why[96];
+	if (spf_pass_domain(in, dom) && within(dom, org))
 		return true;
-	return in->client_host && org_of(run, in->client_host, norm, o) && strcmp(o, org) == 0;
+	return in->client_host && am_domain_normalize(in->client_host, norm, sizeof norm, why, sizeof why) == 0 &&
+	       within(norm, org);
 }
 
 /* A named forwarder ([dmarc] forwarder_*): network, verified host name,
@@ -108,7 +117,7 @@ static void named_forwarder(struct dmarc_run *run, const struct am_dmarc_input *
 	for (size_t i = 0; !m && in->dkim && i < in->dkim->count && i < AM_DKIM_MAX_SIGS; i++) {
 		const struct am_dkim_sig *s = &in->dkim->sigs[i];
 		if (s->result == AM_RES_PASS && org_of(run, s->domain, norm, org) &&
-		    (m = domlist_match(&ctx->fwd_dkim, norm)) != NULL && !client_in_org(run, in, org))
+		    (m = domlist_match(&ctx->fwd_dkim, norm)) != NULL && !client_in_org(in, org))
 			m = NULL;
 		if (m)
 			what = "dkim d=";
@@ -136,8 +145,9 @@ static bool list_name(const struct am_dmarc_input *in, char *out, size_t outlen)
 }
 
 /* A guessed mailing list: List-Id or List-Post, verified by SPF pass for a
- * MAIL FROM in the list's organisational domain. Unverified, it is only
- * noted (anyone can add the header). */
+ * MAIL FROM in the list's organisational domain (the same org domain, or
+ * the list's name at or below the MAIL FROM domain's). Unverified, it is
+ * only noted (anyone can add the header). */
 static void mailing_list(struct dmarc_run *run, const struct am_dmarc_input *in, struct am_dmarc_signals *sig)
 {
 	char name[AM_DOMAIN_MAX], norm[AM_DOMAIN_MAX], org[AM_DOMAIN_MAX];
@@ -147,7 +157,7 @@ static void mailing_list(struct dmarc_run *run, const struct am_dmarc_input *in,
 	sig->list = true;
 	am_header_sanitize(name, sig->list_id, sizeof sig->list_id);
 	if (!org_of(run, name, norm, org) || !spf_pass_domain(in, sdom) || !org_of(run, sdom, snorm, sorg) ||
-	    strcmp(org, sorg) != 0)
+	    (strcmp(org, sorg) != 0 && !within(norm, sorg)))
 		return;
 	sig->list_verified = true;
 	snprintf(sig->list_why, sizeof sig->list_why, "list %.60s, SPF pass for %.30s", norm, snorm);

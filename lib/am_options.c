@@ -202,7 +202,7 @@ const struct am_option am_options[] = {
 	OPT("dmarc", "strict", AM_OPT_BOOL, dmarc_strict, "no", 0, 0, NULL,
 	    "yes: RFC 7489 behaviour, every failure under an effective p=reject is rejected "
 	    "(named forwarders and trusted ARC sealers still accepted). This rejects mailing-list "
-	    "mail and gets recipients unsubscribed. no (RFC 9989 5.8): such a failure is "
+	    "mail and gets recipients unsubscribed. no (RFC 9989 7.4): such a failure is "
 	    "quarantined (override local_policy) unless reject_evidence names a spoof."),
 	OPT("dmarc", "reject_evidence", AM_OPT_CHOICES, dmarc_reject_evidence,
 	    "spf_fail_in_author_org score", 0, 0, "none spf_fail_in_author_org score",
@@ -215,6 +215,10 @@ const struct am_option am_options[] = {
 	    "quarantine accept", "What a quarantine disposition does: accept (deliver with the "
 	    "marker header and the DMARC failure in the AR, for an MUA or Sieve rule to file as "
 	    "junk) or quarantine (the MTA's hold queue: every list message waits for an admin)."),
+	OPT("dmarc", "marker_header", AM_OPT_STRING, dmarc_marker_header, "X-Authmilter-Quarantine", 0,
+	    0, NULL, "Name of the header that marks a message delivered under quarantine_action = "
+	    "accept (its value is quarantine_text), for an MUA or Sieve rule to file as junk. "
+	    "Incoming copies of it are always removed. At most 31 characters."),
 	OPT("dmarc", "list_detection", AM_OPT_BOOL, dmarc_list_detection, "yes", 0, 0, NULL,
 	    "Guess mailing lists: a List-Id (RFC 2919) or List-Post header, with SPF pass for a MAIL "
 	    "FROM in the List-Id's organisational domain, reports the quarantine of an effective "
@@ -311,15 +315,12 @@ const struct am_option am_options[] = {
 	SCORE("dmarc", "pass", score_dmarc, AM_RES_PASS, "0"),
 	/* A failure scores by its effective policy (after t=): p=none must not
 	 * change handling (RFC 9989 5.8); dmarc_fail is their deprecated alias. */
-	{"scores", "dmarc_fail_none", AM_OPT_SCORE, offsetof(struct am_config, score_dmarc_fail) +
-	 sizeof(int) * AM_DMARC_P_NONE, "0", -1000, 1000, NULL,
-	 "Points for a DMARC fail under an effective p=none (p=none, or t=y on p=quarantine)."},
-	{"scores", "dmarc_fail_quarantine", AM_OPT_SCORE, offsetof(struct am_config, score_dmarc_fail) +
-	 sizeof(int) * AM_DMARC_P_QUARANTINE, "3", -1000, 1000, NULL,
-	 "Points for a DMARC fail under an effective p=quarantine."},
-	{"scores", "dmarc_fail_reject", AM_OPT_SCORE, offsetof(struct am_config, score_dmarc_fail) +
-	 sizeof(int) * AM_DMARC_P_REJECT, "3", -1000, 1000, NULL,
-	 "Points for a DMARC fail under an effective p=reject."},
+	OPT("scores", "dmarc_fail_none", AM_OPT_SCORE, score_dmarc_fail[AM_DMARC_P_NONE], "0", -1000, 1000,
+	    NULL, "Points for a DMARC fail under an effective p=none (p=none, or t=y on p=quarantine)."),
+	OPT("scores", "dmarc_fail_quarantine", AM_OPT_SCORE, score_dmarc_fail[AM_DMARC_P_QUARANTINE], "3",
+	    -1000, 1000, NULL, "Points for a DMARC fail under an effective p=quarantine."),
+	OPT("scores", "dmarc_fail_reject", AM_OPT_SCORE, score_dmarc_fail[AM_DMARC_P_REJECT], "3", -1000,
+	    1000, NULL, "Points for a DMARC fail under an effective p=reject."),
 	SCORE("dmarc", "none", score_dmarc, AM_RES_NONE, "0"),
 	SCORE("dmarc", "temperror", score_dmarc, AM_RES_TEMPERROR, "0"),
 	SCORE("dmarc", "permerror", score_dmarc, AM_RES_PERMERROR, "1"),
