@@ -146,7 +146,10 @@ static void start_arc(struct am_msg *m)
 				     .require_client = cfg->arc_require_client};
 	char err[128];
 
-	if (cfg->arc_enable && (m->arc = am_arc_msg_new(m->rt->dns, &m->budget, &opt, err, sizeof(err))) == NULL)
+	if (!cfg->arc_enable)
+		return;
+	m->arc = am_arc_msg_new(m->rt->dns, &m->budget, &opt, err, sizeof(err));
+	if (m->arc == NULL)
 		internal_error(m, "arc: out of memory");
 }
 

@@ -119,8 +119,8 @@ static void add_set(struct am_arc_msg *m, unsigned i, const char *sel, const cha
 		abort();
 	am_arc_header(m, "ARC-Authentication-Results", v);
 	free(v);
-	if (asprintf(&v, " a=%s; b=%s; bh=RHI91NDg1Go8f6isolS2HCe2tXiflhd+gsgHAECfFTU=; c=relaxed/relaxed; d=example.org;"
-		     " h=from; i=%u; s=%s; t=1", a, b, i, sel) < 0)
+	if (asprintf(&v, " a=%s; b=%s; bh=RHI91NDg1Go8f6isolS2HCe2tXiflhd+gsgHAECfFTU=;"
+		     " c=relaxed/relaxed; d=example.org; h=from; i=%u; s=%s; t=1", a, b, i, sel) < 0)
 		abort();
 	am_arc_header(m, "ARC-Message-Signature", v);
 	free(v);
@@ -138,14 +138,21 @@ struct bad_case {
 	const char *reason;     /* expected in the reason */
 };
 
-static void b_dup(struct am_arc_msg *m) { add_set(m, 1, "s", "rsa-sha256", "AAAA"); add_set(m, 1, "s", "rsa-sha256", "AAAA"); }
-static void b_gap(struct am_arc_msg *m) { add_set(m, 1, "s", "rsa-sha256", "AAAA"); add_set(m, 3, "s", "rsa-sha256", "AAAA"); }
-static void b_i0(struct am_arc_msg *m) { add_set(m, 0, "s", "rsa-sha256", "AAAA"); }
-static void b_i51(struct am_arc_msg *m) { add_set(m, 51, "s", "rsa-sha256", "AAAA"); }
+/* A placeholder set of instance i under selector s. */
+static void set_i(struct am_arc_msg *m, unsigned i)
+{
+	add_set(m, i, "s", "rsa-sha256", "AAAA");
+}
+
+/* The bad inputs, one builder each. */
+static void b_dup(struct am_arc_msg *m) { set_i(m, 1); set_i(m, 1); }
+static void b_gap(struct am_arc_msg *m) { set_i(m, 1); set_i(m, 3); }
+static void b_i0(struct am_arc_msg *m) { set_i(m, 0); }
+static void b_i51(struct am_arc_msg *m) { set_i(m, 51); }
 static void b_alg(struct am_arc_msg *m) { add_set(m, 1, "s", "rsa-sha1", "AAAA"); }
 static void b_garbage(struct am_arc_msg *m)
 {
-	add_set(m, 1, "s", "rsa-sha256", "AAAA");
+	set_i(m, 1);
 	am_arc_header(m, "ARC-Seal", " i=2; ;;; \x7f=1; b");
 }
 static void b_none(struct am_arc_msg *m) { am_arc_header(m, "From", " a@a.example"); }
