@@ -155,6 +155,7 @@ static void b_garbage(struct am_arc_msg *m)
 	set_i(m, 1);
 	am_arc_header(m, "ARC-Seal", " i=2; ;;; \x7f=1; b");
 }
+static void b_slow(struct am_arc_msg *m) { add_set(m, 1, "slow", "rsa-sha256", "AAAA"); }
 static void b_none(struct am_arc_msg *m) { am_arc_header(m, "From", " a@a.example"); }
 static void b_big(struct am_arc_msg *m)
 {
@@ -188,6 +189,7 @@ static void test_bad_input(struct am_dns *dns)
 		{"i=51", b_i51, AM_RES_FAIL, "valid i="},
 		{"unknown algorithm", b_alg, AM_RES_FAIL, "algorithm"},
 		{"garbage tags", b_garbage, AM_RES_FAIL, "i="},
+		{"key look-up times out", b_slow, AM_RES_FAIL, "key slow: timeout"},
 		{"no ARC set", b_none, AM_RES_NONE, ""},
 		{"100 KB b=", b_big, AM_RES_FAIL, "over"},
 		{"chain of 50, one bad key", b_50, AM_RES_FAIL, "AMS i=50"},
@@ -410,8 +412,8 @@ static void test_ed25519(void)
 int main(void)
 {
 	char err[128];
-	struct am_dns *dns = am_dns_table_new("s._domainkey.example.org TXT v=DKIM1; k=rsa; p=AAAA\n",
-					      err, sizeof(err));
+	struct am_dns *dns = am_dns_table_new("s._domainkey.example.org TXT v=DKIM1; k=rsa; p=AAAA\n"
+					      "slow._domainkey.example.org TIMEOUT\n", err, sizeof(err));
 
 	test_tags();
 	test_base64();
