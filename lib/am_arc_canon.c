@@ -156,6 +156,29 @@ static void line_end(struct am_arc_bodyhash *h)
 	h->pending++;
 }
 
+/* Does c end a run of plain content bytes (CR, or white space under relaxed)? */
+static bool special(const struct am_arc_bodyhash *h, unsigned char c)
+{
+	return c == '\r' || (h->relaxed && (c == ' ' || c == '\t'));
+}
+
+/* A run of plain content bytes: what is pending goes first, then the run
+ * in one copy (the byte-at-a-time path cost ~65 instructions a byte). */
+static void content_run(struct am_arc_bodyhash *h, const unsigned char *p, size_t n)
+{
+	content(h, p[0]);
+	p++, n--;
+	if (h->olen + n > sizeof(h->out))
+		flush(h);
+	if (n > sizeof(h->out)) {
+		if (EVP_DigestUpdate(h->md, p, n) != 1)
+			h->failed = true;
+		return;
+	}
+	memcpy(h->out + h->olen, p, n);
+	h->olen += n;
+}
+
 /* Canonicalise and hash a chunk; state carries across chunk boundaries. */
 void am_arc_bodyhash_update(struct am_arc_bodyhash *h, const unsigned char *buf, size_t len)
 {
@@ -171,12 +194,17 @@ void am_arc_bodyhash_update(struct am_arc_bodyhash *h, const unsigned char *buf,
 			}
 			content(h, '\r');
 		}
-		if (c == '\r')
+		if (c == '\r') {
 			h->held_cr = true;
-		else if (h->relaxed && (c == ' ' || c == '\t'))
+		} else if (special(h, c)) {
 			h->wsp = true;
-		else
-			content(h, c);
+		} else {
+			size_t j = i + 1;
+			while (j < len && !special(h, buf[j]))
+				j++;
+			content_run(h, buf + i, j - i);
+			i = j - 1;
+		}
 	}
 }
 

@@ -65,6 +65,34 @@ static void body_hash(bool relaxed, const char *body, unsigned char out[32])
 	am_arc_bodyhash_free(h);
 }
 
+/* Body hash of body fed as one chunk. */
+static void body_hash_whole(bool relaxed, const char *body, unsigned char out[32])
+{
+	struct am_arc_bodyhash *h = am_arc_bodyhash_new(relaxed);
+
+	am_arc_bodyhash_update(h, (const unsigned char *)body, strlen(body));
+	am_arc_bodyhash_final(h, out);
+	am_arc_bodyhash_free(h);
+}
+
+/* Long runs (past the 4 KB output buffer) hash as byte by byte. */
+static void test_canon_runs(void)
+{
+	char *body = malloc(20010);
+	unsigned char a[32], b[32];
+
+	memset(body, 'x', 20000);
+	memcpy(body + 9000, " \t y", 4);
+	memcpy(body + 20000, "  \r\n\r\n", 7);
+	for (int relaxed = 0; relaxed < 2; relaxed++) {
+		body_hash(relaxed, body, a);
+		body_hash_whole(relaxed, body, b);
+		ok(memcmp(a, b, 32) == 0, "%s: a 20 KB line in one chunk = byte by byte",
+		   relaxed ? "relaxed" : "simple");
+	}
+	free(body);
+}
+
 /* Canonicalisation: bodies that must hash alike, and the empty bodies. */
 static void test_canon(void)
 {
@@ -418,6 +446,7 @@ int main(void)
 	test_tags();
 	test_base64();
 	test_canon();
+	test_canon_runs();
 	test_aar_and_list();
 	test_ed25519();
 	if (ok(dns != NULL, "table resolver: %s", dns ? "ok" : err))
