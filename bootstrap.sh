@@ -13,9 +13,9 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
  libmilter-dev libopendkim-dev libspf2-dev libopendmarc-dev libmemcached-dev
  libunbound-dev liblmdb-dev libinih-dev libpsl-dev libidn2-dev publicsuffix
  unbound memcached postfix swaks miltertest opendkim-tools libmail-dkim-perl
- libnet-dns-perl python3 python3-yaml python3-dkim python3-nacl bind9-dnsutils openssl
+ libnet-dns-perl python3 python3-yaml python3-dkim python3-authres python3-nacl bind9-dnsutils openssl
  clang libclang-rt-14-dev valgrind
- libmicrohttpd-dev mandoc debhelper dpkg-dev"
+ libmicrohttpd-dev libssl-dev mandoc debhelper dpkg-dev"
 
 missing=""
 for p in $PACKAGES; do

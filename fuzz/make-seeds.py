@@ -142,6 +142,7 @@ def message_seeds(shared, srcdir):
             for t in (doc.get("tests") or {}).values():
                 if isinstance(t, dict) and t.get("message"):
                     messages.append(raw(t["message"]))
+                    add("arc", raw(t["message"]))
     for i, msg in enumerate(messages):
         add("message", bytes([i % 32]) + msg)
         for name, value in headers(msg):

@@ -200,6 +200,29 @@ static void put_bimi(struct sink *s, const struct am_bimi_result *b)
 		put_prop(s, "policy.authority", "none");
 }
 
+/* arc=RESULT (why) smtp.remote-ip= header.oldest-pass= (RFC 8617 10). */
+static void put_arc(struct sink *s, const struct am_arc_result *a)
+{
+	char v[AM_DOMAIN_MAX + 8], why[sizeof(a->reason)];
+
+	put(s, ";\n\tarc=%s", am_result_name(a->result));
+	if (a->result == AM_RES_PASS && a->sealer[0]) {
+		comment_text(a->sealer, why, sizeof(why));
+		put(s, " (i=%u sealer %s)", a->instances, why);
+	} else if (a->result != AM_RES_PASS && a->reason[0]) {
+		comment_text(a->reason, why, sizeof(why));
+		put(s, " (%s)", why);
+	}
+	if (a->remote_ip[0]) {
+		am_authres_value(a->remote_ip, v, sizeof(v));
+		put_prop(s, "smtp.remote-ip", v);
+	}
+	if (a->result == AM_RES_PASS) {
+		snprintf(v, sizeof(v), "%u", a->oldest_pass);
+		put_prop(s, "header.oldest-pass", v);
+	}
+}
+
 /* Build our header value from the results. */
 int am_authres_build(const struct am_results *r, const char *authserv_id, char *out, size_t outlen)
 {
@@ -219,6 +242,8 @@ int am_authres_build(const struct am_results *r, const char *authserv_id, char *
 		put_dkim(&s, &r->dkim.sigs[k]);
 	if (r->dkim.checked && r->dkim.count == 0)
 		put(&s, ";\n\tdkim=none");
+	if (r->arc.checked && r->arc.result != AM_RES_NONE) /* arc=none: no ARC set, nothing to say */
+		put_arc(&s, &r->arc);
 	if (r->dmarc.checked)
 		put_dmarc(&s, &r->dmarc);
 	if (r->bimi.checked)

@@ -173,6 +173,12 @@ struct am_config {
 	bool bimi_require_evidence;       /* add BIMI-Location only with an a= URI */
 	bool bimi_org_enforcement;        /* the organisational domain must enforce DMARC too */
 
+	/* [arc] (ARC capability: lib/am_arc*.c, verify only) */
+	bool arc_enable;
+	char *arc_trusted_sealers;        /* ARC-Seal d= names, ".suffix" */
+	int arc_max_ams_checks;           /* AMSs verified per message, newest first */
+	bool arc_require_client;          /* the client must belong to the newest sealer */
+
 	/* [metrics] (admin capability: lib/am_metrics.c, milter/metrics_http.c) */
 	char *metrics_listen;             /* ADDRESS:PORT of the HTTP endpoint; "" off */
 };

@@ -168,6 +168,29 @@ static void kv_dmarc(char *out, size_t outlen, const struct am_dmarc_result *d)
 		kv(out, outlen, "dmarc_reason", d->reason);
 }
 
+/* Append " arc=pass(i=2,sealer=lists.example)", the trusted sealer that
+ * vouched for the author, and why a chain failed or was not trusted. */
+static void kv_arc(char *out, size_t outlen, const struct am_arc_result *a)
+{
+	char v[AM_DOMAIN_MAX + 64];
+
+	if (!a->checked || a->result == AM_RES_NONE)   /* no ARC set: keep the line short */
+		return;
+	if (a->instances == 0)
+		snprintf(v, sizeof(v), "%s", am_result_name(a->result));
+	else if (a->oldest_pass == 0)
+		snprintf(v, sizeof(v), "%s(i=%u,sealer=%s)", am_result_name(a->result), a->instances,
+			 a->sealer);
+	else   /* RFC 8617 5.2 step 5: an AMS below it failed */
+		snprintf(v, sizeof(v), "%s(i=%u,sealer=%s,oldest_pass=%u)", am_result_name(a->result),
+			 a->instances, a->sealer, a->oldest_pass);
+	kv(out, outlen, "arc", v);
+	if (a->trusted_author_pass)
+		kv(out, outlen, "arc_trusted", a->trusted_sealer);
+	if (a->reason[0])
+		kv(out, outlen, "arc_reason", a->reason);
+}
+
 /* Format the decision line. */
 void am_log_format(const struct am_log_entry *e, char *out, size_t outlen)
 {
@@ -196,6 +219,7 @@ void am_log_format(const struct am_log_entry *e, char *out, size_t outlen)
 	kv_spf(out, outlen, "spf", &r->spf_mailfrom);
 	kv_spf(out, outlen, "spf_helo", &r->spf_helo);
 	kv_dkim(out, outlen, &r->dkim);
+	kv_arc(out, outlen, &r->arc);
 	kv_dmarc(out, outlen, &r->dmarc);
 	if (r->bimi.checked) {
 		kv(out, outlen, "bimi", am_bimi_outcome_name(r->bimi.result));

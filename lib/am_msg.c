@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "am_arc.h"
 #include "am_dkim.h"
 #include "am_msg.h"
 #include "am_runtime.h"
@@ -12,6 +13,7 @@
 void am_msg_reset(struct am_msg *m)
 {
 	am_dkim_msg_free(m->dkim);
+	am_arc_msg_free(m->arc);
 	for (unsigned i = 0; i < m->nfrom && i < AM_MAX_FROM; i++)
 		free(m->from[i]);
 	for (unsigned i = 0; i < m->nrcpts; i++)

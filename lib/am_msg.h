@@ -15,6 +15,7 @@
 
 struct am_runtime;
 struct am_dkim_msg;
+struct am_arc_msg;
 struct am_metrics;
 
 #define AM_MAX_FROM 8           /* From headers kept for DMARC; more: AM_FROM_OVER_LIMIT, refused */
@@ -54,6 +55,8 @@ struct am_msg {
 	unsigned nfrom;
 	char bimi_selector[256];     /* BIMI: the first BIMI-Selector value ("" if too long) */
 	unsigned nbimi_selectors;    /* BIMI: how many BIMI-Selector headers */
+	struct am_arc_msg *arc;      /* ARC verification in progress, or NULL */
+	bool arc_body;               /* ARC hashes the body */
 	/* DMARC's mailing-list guess: the first List-Id / List-Post values
 	 * ("" when absent or too long). */
 	char list_id[256];

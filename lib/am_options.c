@@ -6,6 +6,7 @@
  */
 #include <stddef.h>
 
+#include "am_arc.h"
 #include "am_config.h"
 
 #define OPT(sec, key, type, field, def, min, max, choices, help)                           \
@@ -274,6 +275,23 @@ const struct am_option am_options[] = {
 	    "publish a DMARC policy at enforcement too (p=quarantine or p=reject, sp= not none, "
 	    "pct=100 in psl mode, no t=y in treewalk mode), as the BIMI draft and Mail::BIMI ask; "
 	    "no: the author's record alone decides, as some large mailbox providers do."),
+	/* [arc] (ARC capability: lib/am_arc*.c, verify only) */
+	OPT("arc", "enable", AM_OPT_BOOL, arc_enable, "yes", 0, 0, NULL,
+	    "Verify ARC chains (RFC 8617) and report arc=pass/fail/none in Authentication-Results "
+	    "and the decision line. Verify only: authmilter never seals."),
+	OPT("arc", "trusted_sealers", AM_OPT_WORDS, arc_trusted_sealers, "", 0, 0, NULL,
+	    "ARC-Seal d= domains whose ARC-Authentication-Results are believed: name, or .domain for "
+	    "it and below. When the newest sealers of a passing chain are listed and one of them "
+	    "saw DMARC (or aligned DKIM or SPF) pass for the author domain, DMARC's failure here is "
+	    "overridden as trusted_forwarder. Empty trusts nobody."),
+	OPT("arc", "max_ams_checks", AM_OPT_INT, arc_max_ams_checks, "3", 1, AM_ARC_MAX_INSTANCES, NULL,
+	    "ARC-Message-Signatures verified per message, newest first: 1 checks only the newest "
+	    "(enough for pass/fail); more find the oldest instance that still passes "
+	    "(header.oldest-pass). Each costs a signature check."),
+	OPT("arc", "require_client", AM_OPT_BOOL, arc_require_client, "yes", 0, 0, NULL,
+	    "Trust a sealer's word only when the client belongs to the newest sealer: SPF pass for "
+	    "a MAIL FROM domain, or a verified client host name, aligned with its d=. Stops a "
+	    "sealed message being replayed from elsewhere."),
 	/* [metrics] (admin capability: lib/am_metrics.c, milter/metrics_http.c) */
 	OPT("metrics", "listen", AM_OPT_STRING, metrics_listen, "", 0, 0, NULL,
 	    "ADDRESS:PORT (or [IPV6]:PORT) where counters and latency histograms are served in the "

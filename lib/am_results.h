@@ -252,6 +252,7 @@ struct am_arc_result {
 	bool trusted_author_pass;           /* a trusted sealer vouches for header_from */
 	char trusted_sealer[AM_DOMAIN_MAX]; /* which one, for the override comment */
 	char reason[160];                   /* why, for the log and the AR comment */
+	char remote_ip[48];                 /* client, for AR smtp.remote-ip (RFC 8617 10) */
 };
 
 /* Everything the policy, AR writer and log see about one message. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "am_arc.h"
 #include "am_dkim.h"
 #include "am_dmarc.h"
 #include "am_from.h"
@@ -136,6 +137,22 @@ static void start_dkim(struct am_conn *c, struct am_msg *m)
 	}
 }
 
+/* Start ARC verification; failing to is an internal error, not a pass. */
+static void start_arc(struct am_msg *m)
+{
+	const struct am_config *cfg = m->rt->cfg;
+	struct am_arc_options opt = {.max_ams_checks = (unsigned)cfg->arc_max_ams_checks,
+				     .trusted_sealers = cfg->arc_trusted_sealers,
+				     .require_client = cfg->arc_require_client};
+	char err[128];
+
+	if (!cfg->arc_enable)
+		return;
+	m->arc = am_arc_msg_new(m->rt->dns, &m->budget, &opt, err, sizeof(err));
+	if (m->arc == NULL)
+		internal_error(m, "arc: out of memory");
+}
+
 /* Start a message and run the envelope checks. */
 void am_session_mail(struct am_conn *c, struct am_runtime *rt, const char *from, const char *auth_user)
 {
@@ -158,6 +175,7 @@ void am_session_mail(struct am_conn *c, struct am_runtime *rt, const char *from,
 	if (!m->results.trusted) {
 		run_spf(c, m);
 		start_dkim(c, m);
+		start_arc(m);
 	}
 	am_metrics_mail(c->metrics, &m->results, t0);
 }
@@ -301,6 +319,8 @@ void am_session_header(struct am_conn *c, const char *name, const char *value)
 
 	if (m->dkim != NULL && am_dkim_header(m->dkim, name, value) != 0)
 		internal_error(m, "dkim: out of memory");
+	if (m->arc != NULL && am_arc_header(m->arc, name, value) != 0)
+		internal_error(m, "arc: out of memory");
 	if (am_header_name_is(name, "From") && m->nfrom++ < AM_MAX_FROM &&
 	    (m->from[m->nfrom - 1] = strdup(value)) == NULL)
 		internal_error(m, "out of memory");
@@ -332,6 +352,8 @@ bool am_session_eoh(struct am_conn *c)
 	if (m->dkim != NULL)
 		dkim_authors(m);
 	m->body_wanted = m->dkim != NULL && am_dkim_eoh(m->dkim);
+	m->arc_body = m->arc != NULL && am_arc_eoh(m->arc);
+	m->body_wanted |= m->arc_body;
 	return m->body_wanted;
 }
 
@@ -341,8 +363,37 @@ void am_session_body(struct am_conn *c, const unsigned char *chunk, size_t len)
 	struct am_msg *m = &c->msg;
 
 	/* A refused chunk needs nothing here: its signatures end as temperror. */
-	if (m->body_wanted)
+	/* (am_dkim_body ignores the body of a message without signatures.) */
+	if (m->body_wanted && m->dkim != NULL)
 		am_dkim_body(m->dkim, chunk, len);
+	if (m->arc_body)
+		am_arc_body(m->arc, chunk, len);
+}
+
+/* Relaxed alignment as DMARC decides it, for ARC's trust step. */
+static int arc_aligned(void *arg, const char *domain, const char *ident)
+{
+	struct am_msg *m = arg;
+
+	return am_dmarc_aligned(m->rt->dmarc, m->rt->dns, &m->budget, domain, ident, 'r');
+}
+
+/* ARC after the DMARC check (its author domain) and before the policy,
+ * which reads the trusted-sealer signal: the chain, then whether a trusted
+ * sealer vouches for the author domain. */
+static void run_arc(struct am_conn *c, struct am_msg *m)
+{
+	const struct am_spf_result *spf = &m->results.spf_mailfrom;
+	const struct am_dmarc_result *d = &m->results.dmarc;
+	struct am_arc_trust_input in = {.aligned = m->rt->dmarc ? arc_aligned : NULL, .aligned_arg = m};
+
+	am_arc_eom(m->arc, c->client_ip, &m->results.arc);
+	in.author_domain = d->checked && d->from_status == AM_FROM_OK ? d->header_from : "";
+	in.spf_pass_domain = spf->checked && spf->result == AM_RES_PASS ? spf->domain : NULL;
+	in.client_host = c->ptr_verified ? c->client_host : NULL;
+	am_arc_trust(m->arc, &in, &m->results.arc);
+	am_arc_msg_free(m->arc);
+	m->arc = NULL;
 }
 
 /* DMARC, and BIMI after it, get a DNS budget of their own: look-ups the
@@ -421,6 +472,8 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 		fresh_budget(c, m);
 		run_dmarc(c, m);
 	}
+	if (m->arc != NULL)
+		run_arc(c, m);
 	/* BIMI stands on DMARC: with DMARC off there is nothing to report. */
 	if (m->rt->cfg->bimi_enable && m->rt->dmarc != NULL && !m->results.trusted)
 		run_bimi(m);
