@@ -65,6 +65,9 @@ struct am_conn {
 	bool helo_spf_done;          /* spf_helo below is for the current helo */
 	struct am_spf_result spf_helo;
 	char auth_user[128];
+	char mta_name[256];          /* the MTA's own name ({j}), "" when it sent none */
+	bool iprev_done;             /* iprev below is this connection's (once per connection) */
+	struct am_iprev_result iprev;
 	bool trusted;
 	char trusted_why[48];
 	struct am_msg msg;

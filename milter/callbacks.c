@@ -123,6 +123,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	p->conn->metrics = runtime_slot->metrics;
 	am_session_connect(p->conn, hostname, address_text(hostaddr, ip, sizeof(ip)),
 			   smfi_getsymval(ctx, "{client_ptr}"));
+	am_session_mta_name(p->conn, smfi_getsymval(ctx, "j"));
 	return SMFIS_CONTINUE;
 }
 
