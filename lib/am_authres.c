@@ -97,15 +97,23 @@ static void put_prop(struct sink *s, const char *name, const char *value)
 	put(s, "%s%s=%s", fold ? "\n\t" : " ", name, value);
 }
 
-/* "; spf=RESULT smtp.PROP=VALUE", starting a folded line. */
+static void comment_text(const char *in, char *out, size_t outlen);
+
+/* "; spf=RESULT smtp.PROP=VALUE", starting a folded line; without a
+ * domain (a MAIL FROM that is not one mailbox) the reason as a comment. */
 static void put_spf(struct sink *s, const struct am_spf_result *spf, const char *prop)
 {
 	char v[AM_DOMAIN_MAX + 8];
 
 	if (!spf->checked)
 		return;
-	am_authres_value(spf->domain, v, sizeof(v));
 	put(s, ";\n\tspf=%s", am_result_name(spf->result));
+	if (spf->domain[0] == '\0') {
+		comment_text(spf->reason, v, sizeof(v));
+		put(s, " (%s)", v[0] ? v : "no domain");
+		return;
+	}
+	am_authres_value(spf->domain, v, sizeof(v));
 	put_prop(s, prop, v);
 }
 

@@ -33,6 +33,7 @@ struct am_msg {
 	struct am_runtime *rt;       /* the generation this message started with */
 	char queue_id[32];
 	char mail_from[AM_ADDR_MAX]; /* without angle brackets; "" for <> */
+	bool mail_from_bad;          /* not one mailbox (am_path.c): SPF none */
 	char last_rcpt[AM_ADDR_MAX];
 	unsigned rcpt_count;
 	char **rcpts;                /* accepted recipients, for end-of-data greylisting */
@@ -67,6 +68,7 @@ struct am_conn {
 	char auth_user[128];
 	char mta_name[256];          /* the MTA's own name ({j}), "" when it sent none */
 	bool iprev_done;             /* iprev below is this connection's (once per connection) */
+	char mta_mail_addr[AM_ADDR_MAX]; /* {mail_addr} for the next MAIL, "" when not sent */
 	struct am_iprev_result iprev;
 	bool trusted;
 	char trusted_why[48];

@@ -18,6 +18,7 @@
 #include "am_iprev.h"
 #include "am_log.h"
 #include "am_metrics.h"
+#include "am_path.h"
 #include "am_runtime.h"
 #include "am_session.h"
 #include "am_spf.h"
@@ -114,6 +115,21 @@ static void bare_address(const char *in, char *out, size_t outlen)
 	out[len] = '\0';
 }
 
+/* {mail_addr} for the MAIL command that follows. */
+void am_session_mail_addr(struct am_conn *c, const char *mail_addr)
+{
+	snprintf(c->mta_mail_addr, sizeof(c->mta_mail_addr), "%s", mail_addr ? mail_addr : "");
+}
+
+/* A path that is not one mailbox: SPF none (RFC 7208 4.3), no look-up. */
+static void spf_not_a_mailbox(struct am_spf_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->checked = true;
+	out->result = AM_RES_NONE;
+	snprintf(out->reason, sizeof(out->reason), "MAIL FROM is not one mailbox");
+}
+
 /* SPF for the HELO identity (once per HELO) and the MAIL FROM identity. */
 static void run_spf(struct am_conn *c, struct am_msg *m)
 {
@@ -128,7 +144,9 @@ static void run_spf(struct am_conn *c, struct am_msg *m)
 		c->helo_spf_done = true;
 		m->results.spf_helo = c->spf_helo;
 	}
-	if (!null_sender)
+	if (m->mail_from_bad)
+		spf_not_a_mailbox(&m->results.spf_mailfrom);
+	else if (!null_sender)
 		am_spf_check_mailfrom(m->rt->spf, &m->budget, &c->ip, c->helo, m->mail_from,
 				      &m->results.spf_mailfrom);
 }
@@ -193,7 +211,9 @@ void am_session_mail(struct am_conn *c, struct am_runtime *rt, const char *from,
 	m->rt = rt;
 	m->start_ms = am_dns_now_ms();
 	am_dns_budget_start(&m->budget, rt->cfg->dns_budget_ms);
-	bare_address(from ? from : "", m->mail_from, sizeof(m->mail_from));
+	m->mail_from_bad = am_path_parse(from, c->mta_mail_addr, m->mail_from, sizeof(m->mail_from)) ==
+			   AM_PATH_BAD;
+	c->mta_mail_addr[0] = '\0';   /* it was this MAIL's */
 	m->results.trusted = c->trusted;
 	snprintf(m->results.trusted_why, sizeof(m->results.trusted_why), "%s", c->trusted_why);
 	if (auth_user && *auth_user)   /* auth=pass smtp.auth= (RFC 8601 2.7.4) */

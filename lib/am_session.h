@@ -48,6 +48,9 @@ void am_session_mta_name(struct am_conn *c, const char *name);
 /* The authserv-id of this connection: [server] authserv_id, else the
  * MTA's name, else the machine's host name. */
 const char *am_session_authserv_id(const struct am_conn *c);
+/* The MTA's normalised sender ({mail_addr}; NULL when not sent), given
+ * before am_session_mail(): preferred over its raw argument. */
+void am_session_mail_addr(struct am_conn *c, const char *mail_addr);
 /* MAIL FROM under generation rt (a new reference the message keeps);
  * auth_user is the SASL login or NULL. Runs SPF. */
 void am_session_mail(struct am_conn *c, struct am_runtime *rt, const char *from, const char *auth_user);
