@@ -17,6 +17,7 @@
 
 #include "am_dmarc_record.h"
 #include "am_log.h"
+#include "am_spf_record.h"
 
 static bool log_to_stderr;   /* set once by am_log_open() before threads start */
 /* offline mode (am_log_open_stderr): no syslog, stderr up to a priority */
@@ -220,11 +221,39 @@ static void detail(const struct am_log_entry *e, const char *list, am_log_emit_f
 	emit(arg, line);
 }
 
+/* The term of record that gave result, when the record alone says which:
+ * without redirect=, the one mechanism whose qualifier yields result (an
+ * include yields its qualifier only when the included record passes, so it
+ * counts too). "" when several could have (or none did). */
+static void spf_term(const char *record, enum am_result result, char *out, size_t outlen)
+{
+	const char q = result == AM_RES_PASS ? '+' : result == AM_RES_FAIL ? '-' :
+		       result == AM_RES_SOFTFAIL ? '~' : result == AM_RES_NEUTRAL ? '?' : 0;
+	size_t len = strlen(record), pos = 0, start, tlen, found = 0;
+
+	out[0] = '\0';
+	am_spf_next_term(record, len, &pos, &start, &tlen);   /* v=spf1 */
+	while (q && am_spf_next_term(record, len, &pos, &start, &tlen)) {
+		const char *t = record + start;
+		char tq = strchr("+-~?", *t) ? *t : '+';
+		size_t name = strspn(t + (tq == *t), "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+		if (t[(tq == *t) + name] == '=') {   /* a modifier */
+			if (strncasecmp(t, "redirect=", 9) == 0)
+				return (void)(out[0] = '\0');
+			continue;
+		}
+		if (tq == q && found++ == 0)
+			snprintf(out, outlen, "%.*s", (int)tlen, t);
+	}
+	if (found != 1)
+		out[0] = '\0';
+}
+
 /* SPF of one identity: domain, result, the record and why. */
 static void detail_spf(const struct am_log_entry *e, const char *identity,
 		       const struct am_spf_result *s, am_log_emit_fn emit, void *arg)
 {
-	char f[1536] = "";
+	char f[1536] = "", term[256];
 
 	if (!s->checked)
 		return;
@@ -234,6 +263,9 @@ static void detail_spf(const struct am_log_entry *e, const char *identity,
 	kv(f, sizeof(f), "domain", s->domain);
 	kv(f, sizeof(f), "result", am_result_name(s->result));
 	kv(f, sizeof(f), "record", s->record[0] ? s->record : "none");
+	spf_term(s->record, s->result, term, sizeof(term));
+	if (term[0] && strcmp(s->reason, "a mechanism matched") == 0)
+		kv(f, sizeof(f), "term", term);
 	kv(f, sizeof(f), "why", s->reason);
 	detail(e, f, emit, arg);
 }

@@ -54,7 +54,7 @@ const struct am_option am_options[] = {
 	    "Syslog facility of the decision lines: mail, or local0 to local7."),
 	OPT("log", "verbose", AM_OPT_BOOL, log_verbose, "no", 0, 0, NULL,
 	    "After each decision line, one detail line per check at debug level, for debugging a "
-	    "failure: the SPF record and why it gave its result, each DKIM signature and why it "
+	    "failure: the SPF record, the term that matched and why, each DKIM signature and why it "
 	    "failed, the DMARC record's domain, the tag that applied and the alignment modes, and "
 	    "iprev. authmilter -t prints them too."),
 	/* [log] format (firsthour: JSON decision lines) */

@@ -2,7 +2,7 @@
 # t/log-forms.sh - what the decision log tells an admin, against a real
 # unbound: reason=temperror-accepted for mail let through on a DNS
 # timeout (fail-open, not a pass), `authmilter -t` naming the resolver it
-# asked, [log] verbose detail lines (the SPF record and why, each DKIM
+# asked, [log] verbose detail lines (the SPF record, term and why, each DKIM
 # signature and why, the DMARC record, tag and alignment modes, iprev),
 # [log] format = json through the real daemon (one JSON object a line, the
 # same fields and values as the key=value form, hostile HELO text escaped)
@@ -73,8 +73,8 @@ like "$OUT" '^log: NOQUEUE: detail=spf conn=offline identity=mailfrom domain=sub
 like "$OUT" '^log: NOQUEUE: detail=spf conn=offline identity=helo domain=mx\.pass\.example result=' "verbose: SPF of HELO"
 offline fail2 "$T/verbose.ini" "$T/fail.eml" '<a@fail.example>'
 OUT=$(cat "$T/fail2.out")
-like "$OUT" '^log: NOQUEUE: detail=spf .*domain=fail\.example result=fail record="v=spf1 ip4:198\.51\.100\.0/24 -all" why="a mechanism matched"$' \
-	"verbose: the SPF record and why it failed"
+like "$OUT" '^log: NOQUEUE: detail=spf .*domain=fail\.example result=fail record="v=spf1 ip4:198\.51\.100\.0/24 -all" term=-all why="a mechanism matched"$' \
+	"verbose: the SPF record, the term that matched and why"
 like "$OUT" '^log: NOQUEUE: detail=dkim conn=offline d=fail\.example s=nokey a=rsa-sha256 bits=0 result=[a-z]+ why="?[a-z]' \
 	"verbose: the DKIM signature and why it did not pass"
 like "$OUT" '^log: NOQUEUE: detail=dmarc conn=offline hfrom=sub\.fail\.example record=fail\.example tag="sp=none" modes="adkim=s aspf=r" .*result=fail' \

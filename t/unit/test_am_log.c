@@ -53,6 +53,34 @@ static void collect(void *arg, const char *line)
 	snprintf(all + len, 8192 - len, "%s\n", line);
 }
 
+/* Which SPF term decided, when the record alone can say. */
+static void test_terms(struct am_log_entry *e, struct am_results *r)
+{
+	static const struct { const char *record; enum am_result result; const char *want; } cases[] = {
+		{"v=spf1 ip4:192.0.2.0/24 -all", AM_RES_PASS, " term=ip4:192.0.2.0/24 "},
+		{"v=spf1 a mx ~all", AM_RES_PASS, ""},                      /* a or mx: cannot tell */
+		{"v=spf1 include:_spf.example ~all", AM_RES_SOFTFAIL, " term=~all "},
+		{"v=spf1 -ip4:192.0.2.1 -all", AM_RES_FAIL, ""},
+		{"v=spf1 ip4:192.0.2.0/24 redirect=other.example", AM_RES_FAIL, ""},
+		{"v=spf1 +ip4:192.0.2.0/24 exp=why.example -all", AM_RES_FAIL, " term=-all "},
+	};
+	static char all[8192];
+
+	e->json = false;
+	memset(&r->dkim, 0, sizeof(r->dkim));
+	memset(&r->dmarc, 0, sizeof(r->dmarc));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r->spf_mailfrom.result = cases[i].result;
+		strcpy(r->spf_mailfrom.record, cases[i].record);
+		all[0] = '\0';
+		am_log_details(e, collect, all);
+		if (cases[i].want[0])
+			ok(strstr(all, cases[i].want) != NULL, "term of %s: %s", cases[i].record, cases[i].want);
+		else
+			ok(strstr(all, " term=") == NULL, "no term for %s", cases[i].record);
+	}
+}
+
 /* [log] verbose: the record, term reason, signature and DMARC tag. */
 static void test_details(void)
 {
@@ -81,7 +109,7 @@ static void test_details(void)
 	am_log_details(&e, collect, all);
 	is_str(all,
 	       "Q1: detail=spf conn=C1 identity=mailfrom domain=example.com result=fail "
-	       "record=\"v=spf1 ip4:192.0.2.0/24 -all\" why=\"a mechanism matched\"\n"
+	       "record=\"v=spf1 ip4:192.0.2.0/24 -all\" term=-all why=\"a mechanism matched\"\n"
 	       "Q1: detail=dkim conn=C1 d=example.com s=sel a=rsa-sha256 bits=2048 result=fail why=\"body hash mismatch\"\n"
 	       "Q1: detail=dmarc conn=C1 hfrom=a.example.com record=example.com tag=\"sp=none\" "
 	       "modes=\"adkim=s aspf=r\" spf_domain=\"\" dkim_domain=\"\" result=fail why=-\n",
@@ -90,6 +118,7 @@ static void test_details(void)
 	all[0] = '\0';
 	am_log_details(&e, collect, all);
 	ok(strncmp(all, "{\"queue_id\":\"Q1\",\"detail\":\"spf\",", 32) == 0, "detail lines in JSON too");
+	test_terms(&e, &r);
 }
 
 int main(void)
