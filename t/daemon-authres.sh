@@ -10,6 +10,7 @@
 # sessions (let through by trust_authenticated, or checked).
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 . "$top_srcdir/t/lib/daemon_config.sh"
+. "$top_srcdir/t/lib/daemon_auth.sh"
 harness_init daemon-authres
 
 [ -x /usr/sbin/unbound ] || skip_all "unbound is not installed"
@@ -76,7 +77,7 @@ ok $? "the decision line carries iprev"
 out=$(drive 192.0.2.2 -m '{auth_authen}=alice@pass.example' "$T/forged.eml")
 is "$(ar "$out")" "mx.authmilter.example; auth=pass smtp.auth=alice@pass.example" \
 	"trust_authenticated: no checks, auth=pass smtp.auth=USER"
-daemon_stop
+daemon_stop_clean
 
 daemon_config "$T/am.ini" dkim.enable=no dmarc.enable=no server.trust_authenticated=no \
 	dns.timeout_ms=3000 dns.message_budget_ms=10000
@@ -93,6 +94,5 @@ took=$(($(date +%s) - t0))
 is "$(printf '%s\n' "$out" | grep -c 'iprev=temperror policy\.iprev=192\.0\.2\.5')" 2 \
 	"iprev temperror on a silent PTR look-up, reported for both messages"
 ok $([ "$took" -lt 6 ] && echo 0 || echo 1) "one iprev look-up per connection: one 3 s timeout, not two ($took s)"
-daemon_stop
-ok $? "daemon stops cleanly"
+daemon_stop_clean
 done_testing

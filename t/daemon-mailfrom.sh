@@ -8,6 +8,7 @@
 # Postfix, which sends {mail_addr} (or refuses the path itself).
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 . "$top_srcdir/t/lib/daemon_config.sh"
+. "$top_srcdir/t/lib/daemon_auth.sh"
 harness_init daemon-mailfrom
 
 [ -x /usr/sbin/unbound ] || skip_all "unbound is not installed"
@@ -66,6 +67,5 @@ else
 	like "$out" '<\*\* 501 5\.1\.7 ' "Postfix refuses MAIL FROM:<a@x.example, b@y.example> itself (501)"
 	postfix_stop
 fi
-daemon_stop
-ok $? "daemon stops cleanly"
+daemon_stop_clean
 done_testing

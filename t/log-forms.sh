@@ -9,6 +9,7 @@
 # and contrib/authmilter-report reading both forms to the same report.
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 . "$top_srcdir/t/lib/daemon_config.sh"
+. "$top_srcdir/t/lib/daemon_auth.sh"
 harness_init log-forms
 
 [ -x /usr/sbin/unbound ] || skip_all "unbound is not installed"
@@ -90,7 +91,7 @@ run_daemon() { # FORMAT: a daemon, three messages, its log in $T/FORMAT.log
 	milter_drive -i 192.0.2.1 -H 'evil" \x01 "}{' -f '<a@fail.example>' -r '<b@rcpt.example>' "$T/fail.eml" >/dev/null
 	milter_drive -i 198.51.100.1 -H mx.fail.example -f '<a@fail.example>' -r '<b@rcpt.example>' "$T/fail.eml" >/dev/null
 	daemon_wait_log 'client.*198\.51\.100\.1.*stage|stage.*client.*198\.51\.100\.1'
-	daemon_stop
+	daemon_stop_clean
 	mv "$T/daemon.log" "$T/$1.log"
 }
 run_daemon text

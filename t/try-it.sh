@@ -10,6 +10,7 @@
 # test's; Postfix is the harness's private instance.
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 . "$top_srcdir/t/lib/daemon_config.sh"
+. "$top_srcdir/t/lib/daemon_auth.sh"
 harness_init try-it
 
 [ -x /usr/sbin/unbound ] || skip_all "unbound is not installed"
@@ -81,5 +82,5 @@ like "$out" "^$(printf '%s' "$want" | sed 's/[][\.*^$()+?{}|]/\\&/g')\$" "swaks 
 daemon_wait_log 'action=reject reason=dmarc stage=eom client=\[192\.0\.2\.1\]'
 ok $? "the daemon's decision line for it"
 postfix_stop
-daemon_stop
+daemon_stop_clean
 done_testing
