@@ -191,13 +191,12 @@ static void fields(const struct am_log_entry *e, char *out, size_t outlen)
 void am_log_format(const struct am_log_entry *e, char *out, size_t outlen)
 {
 	const char *qid = e->queue_id && *e->queue_id ? e->queue_id : "NOQUEUE";
-	char *list = malloc(outlen);
+	char *list;
 
 	if (outlen == 0)
 		return;
-	if (list == NULL) {   /* still one line: the queue id says which message */
+	if ((list = malloc(outlen)) == NULL) {   /* still a line: the queue id says which message */
 		snprintf(out, outlen, "%s: (out of memory)", qid);
-		free(list);
 		return;
 	}
 	fields(e, list, outlen);
