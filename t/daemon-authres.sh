@@ -7,7 +7,8 @@
 # .suffix) removed while other servers' stay, iprev= (pass with the verified
 # name, fail, permerror, temperror, the MTA's verified name reused without
 # a look-up, one look-up per connection), and auth=pass smtp.auth= for SASL
-# sessions (let through by trust_authenticated, or checked).
+# sessions (let through by trust_authenticated, or checked); then through a
+# real Postfix, whose myhostname (j) becomes the authserv-id.
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 . "$top_srcdir/t/lib/daemon_config.sh"
 . "$top_srcdir/t/lib/daemon_auth.sh"
@@ -94,5 +95,30 @@ took=$(($(date +%s) - t0))
 is "$(printf '%s\n' "$out" | grep -c 'iprev=temperror policy\.iprev=192\.0\.2\.5')" 2 \
 	"iprev temperror on a silent PTR look-up, reported for both messages"
 ok $([ "$took" -lt 6 ] && echo 0 || echo 1) "one iprev look-up per connection: one 3 s timeout, not two ($took s)"
+daemon_stop_clean
+
+# ---- through a real Postfix: its myhostname (j) is the authserv-id ----
+if ! command -v postfix >/dev/null || ! command -v swaks >/dev/null; then
+	skip "postfix or swaks not installed (bootstrap.sh installs them)"
+	done_testing
+fi
+daemon_config "$T/am.ini" dkim.enable=no dmarc.enable=no server.authserv_id=
+daemon_start "$T/am.ini" || bail_out "daemon did not restart"
+postfix_start || bail_out "postfix did not start"
+myhostname=$(postconf -c "$AM_PF_CONF" -h myhostname)
+postfix_send --from alice@pass.example --to bob@rcpt.example --data "@$T/forged.eml" \
+	--xclient-addr 192.0.2.4 --xclient-name mail.mta.example --xclient-helo mail.pass.example >"$T/pf.out"
+ok $? "Postfix: message accepted"
+postfix_wait_mail bob
+mail=$(postfix_mail bob)
+ar=$(printf '%s\n' "$mail" | awk -v id="$myhostname" 'index($0, "Authentication-Results: " id ";") == 1 { p = 1; print; next }
+	p && /^[ \t]/ { print; next } { p = 0 }' | tr -d '\n')
+like "$ar" "^Authentication-Results: $(printf '%s' "$myhostname" | sed 's/\./\\./g');" \
+	"Postfix: empty authserv_id gives Postfix's myhostname ($myhostname)"
+like "$ar" 'iprev=pass \(mail\.mta\.example\)[[:space:]]+policy\.iprev=192\.0\.2\.4' \
+	"Postfix: the client name Postfix verified (XCLIENT NAME) is iprev's"
+is "$(printf '%s\n' "$mail" | grep -c "^Authentication-Results: $myhostname;")" 1 \
+	"Postfix: the forged AR claiming $myhostname is gone, ours is the only one"
+postfix_stop
 daemon_stop_clean
 done_testing
