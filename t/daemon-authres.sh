@@ -7,7 +7,8 @@
 # .suffix) removed while other servers' stay, iprev= (pass with the verified
 # name, fail, permerror, temperror, the MTA's verified name reused without
 # a look-up, one look-up per connection), and auth=pass smtp.auth= for SASL
-# sessions (let through by trust_authenticated, or checked); then through a
+# sessions (let through by trust_authenticated, or checked); greylisting
+# going by the same verified name; then through a
 # real Postfix, whose myhostname (j) becomes the authserv-id.
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 . "$top_srcdir/t/lib/daemon_config.sh"
@@ -95,6 +96,20 @@ took=$(($(date +%s) - t0))
 is "$(printf '%s\n' "$out" | grep -c 'iprev=temperror policy\.iprev=192\.0\.2\.5')" 2 \
 	"iprev temperror on a silent PTR look-up, reported for both messages"
 ok $([ "$took" -lt 6 ] && echo 0 || echo 1) "one iprev look-up per connection: one 3 s timeout, not two ($took s)"
+daemon_stop_clean
+
+# ---- greylisting sees the same forward-confirmed name (no look-up of its own) ----
+mkdir -p "$T/grey"
+[ "$(id -u)" = 0 ] && chown nobody "$T/grey"
+daemon_config "$T/am.ini" dkim.enable=no dmarc.enable=no greylist.enable=yes greylist.store=lmdb \
+	"greylist.lmdb_path=$T/grey/greylist.lmdb" greylist.clients=suspicious
+daemon_start "$T/am.ini" || bail_out "daemon did not restart"
+out=$(drive 192.0.2.1 "$T/forged.eml")
+like "$out" '^result: accept$' "greylisting: a client iprev verified (mail.good.example) is not suspicious"
+daemon_wait_log 'client=\[192\.0\.2\.1\] .*greylist=skipped greylist_reason=.*iprev=pass\(mail\.good\.example\)'
+ok $? "greylisting: skipped, and the line shows the iprev name it went by"
+out=$(drive 192.0.2.2 "$T/forged.eml")
+like "$out" '^rcpt <bob@rcpt\.example>: tempfail 451 ' "greylisting: a client whose PTR does not resolve back is greylisted"
 daemon_stop_clean
 
 # ---- through a real Postfix: its myhostname (j) is the authserv-id ----
