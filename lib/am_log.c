@@ -67,6 +67,18 @@ static void kv(char *out, size_t outlen, const char *key, const char *value)
 	snprintf(out + len, outlen - len, " %s=%s", key, esc);
 }
 
+/* Append " iprev=result(verified name)" (RFC 8601 2.7.3). */
+static void kv_iprev(char *out, size_t outlen, const struct am_iprev_result *ir)
+{
+	char v[AM_DOMAIN_MAX + 32];
+
+	if (!ir->checked)
+		return;
+	snprintf(v, sizeof(v), "%s%s%s%s", am_result_name(ir->result), ir->name[0] ? "(" : "",
+		 ir->name, ir->name[0] ? ")" : "");
+	kv(out, outlen, "iprev", v);
+}
+
 /* Append " key=result(domain)" for one SPF identity. */
 static void kv_spf(char *out, size_t outlen, const char *key, const struct am_spf_result *s)
 {
@@ -99,18 +111,6 @@ static void kv_dkim(char *out, size_t outlen, const struct am_dkim_result *d)
 	}
 }
 
-/* Append " iprev=result(verified name)" (RFC 8601 2.7.3). */
-static void kv_iprev(char *out, size_t outlen, const struct am_iprev_result *ir)
-{
-	char v[AM_DOMAIN_MAX + 32];
-
-	if (!ir->checked)
-		return;
-	snprintf(v, sizeof(v), "%s%s%s%s", am_result_name(ir->result), ir->name[0] ? "(" : "",
-		 ir->name, ir->name[0] ? ")" : "");
-	kv(out, outlen, "iprev", v);
-}
-
 /* Append the DMARC result and what an aggregate report needs. */
 static void kv_dmarc(char *out, size_t outlen, const struct am_dmarc_result *d)
 {
@@ -139,8 +139,9 @@ static void kv_dmarc(char *out, size_t outlen, const struct am_dmarc_result *d)
 		kv(out, outlen, "dmarc_reason", d->reason);
 }
 
-/* The fields of the decision line, in order, as " key=value" pairs: the
- * one list both renderers (key=value, JSON) write from. */
+/* Format the decision line. */
+/* (Its fields, in order, as " key=value" pairs: the one list both
+ * renderers, key=value and JSON, write from.) */
 static void fields(const struct am_log_entry *e, char *out, size_t outlen)
 {
 	const struct am_verdict *v = e->verdict;

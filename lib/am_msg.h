@@ -33,9 +33,10 @@ struct am_msg {
 	struct am_runtime *rt;       /* the generation this message started with */
 	char queue_id[32];
 	char mail_from[AM_ADDR_MAX]; /* without angle brackets; "" for <> */
-	bool mail_from_bad;          /* not one mailbox (am_path.c): SPF none */
 	char last_rcpt[AM_ADDR_MAX];
 	unsigned rcpt_count;
+	bool mail_from_bad;          /* not one mailbox (am_path.c): SPF none */
+	const char *authserv_id;     /* ours for this message (am_session_authserv_id) */
 	char **rcpts;                /* accepted recipients, for end-of-data greylisting */
 	unsigned nrcpts;
 	struct am_grey_result grey_rcpts; /* RCPT-stage greylisting, merged over recipients */

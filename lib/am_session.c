@@ -91,8 +91,9 @@ void am_session_mta_name(struct am_conn *c, const char *name)
 		snprintf(c->mta_name, sizeof(c->mta_name), "%s", name);
 }
 
-/* Option, then the MTA's {j}, then the host name (what finish() put in). */
-const char *am_session_authserv_id(const struct am_conn *c)
+/* Our authserv-id: [server] authserv_id, then the MTA's {j}, then the
+ * host name (what the config loader put in when the option is empty). */
+static const char *am_session_authserv_id(const struct am_conn *c)
 {
 	const struct am_config *cfg = c->msg.rt ? c->msg.rt->cfg : c->rt->cfg;
 
@@ -214,6 +215,7 @@ void am_session_mail(struct am_conn *c, struct am_runtime *rt, const char *from,
 	m->mail_from_bad = am_path_parse(from, c->mta_mail_addr, m->mail_from, sizeof(m->mail_from)) ==
 			   AM_PATH_BAD;
 	c->mta_mail_addr[0] = '\0';   /* it was this MAIL's */
+	m->authserv_id = am_session_authserv_id(c);
 	m->results.trusted = c->trusted;
 	snprintf(m->results.trusted_why, sizeof(m->results.trusted_why), "%s", c->trusted_why);
 	if (auth_user && *auth_user)   /* auth=pass smtp.auth= (RFC 8601 2.7.4) */
@@ -327,16 +329,14 @@ static const struct {
 };
 
 /* Remember a forged copy of a header only we may write, for deletion. */
-static void track_forgery(struct am_conn *c, const char *name, const char *value)
+static void track_forgery(struct am_msg *m, const char *name, const char *value)
 {
-	struct am_msg *m = &c->msg;
-
 	for (size_t t = 0; t < AM_TRACKED_HEADERS && tracked[t].name; t++) {
 		if (!am_header_name_is(name, tracked[t].name))
 			continue;
 		m->seen[t]++;
 		if (tracked[t].only_if_ours &&
-		    !am_authres_claims_any(value, am_session_authserv_id(c), m->rt->cfg->other_authserv_ids))
+		    !am_authres_claims_any(value, m->authserv_id, m->rt->cfg->other_authserv_ids))
 			return;
 		if (m->ndeletes == AM_MAX_DELETES) {
 			m->too_many_deletes = true;
@@ -361,7 +361,7 @@ void am_session_header(struct am_conn *c, const char *name, const char *value)
 	if (am_header_name_is(name, "BIMI-Selector") && m->nbimi_selectors++ == 0 &&
 	    strlen(value) < sizeof(m->bimi_selector))
 		memcpy(m->bimi_selector, value, strlen(value) + 1);
-	track_forgery(c, name, value);
+	track_forgery(m, name, value);
 }
 
 /* End of headers: does any check need the body? */
@@ -466,7 +466,7 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 		e->deletes[e->ndeletes++] = m->deletes[m->ndeletes - 1 - i];
 	/* A session let through by trust_authenticated gets its auth=pass. */
 	if (!m->results.trusted || (!c->trusted && m->results.auth_user[0]))
-		e->add_authres = am_authres_build(&m->results, am_session_authserv_id(c), e->authres,
+		e->add_authres = am_authres_build(&m->results, m->authserv_id, e->authres,
 						  sizeof(e->authres)) == 0;
 	log_decision(c, "eom", NULL, v);
 }

@@ -45,9 +45,6 @@ void am_session_helo(struct am_conn *c, const char *helo);
 /* The MTA's own host name (its j macro; NULL when not sent): our
  * authserv-id when [server] authserv_id is empty. */
 void am_session_mta_name(struct am_conn *c, const char *name);
-/* The authserv-id of this connection: [server] authserv_id, else the
- * MTA's name, else the machine's host name. */
-const char *am_session_authserv_id(const struct am_conn *c);
 /* The MTA's normalised sender ({mail_addr}; NULL when not sent), given
  * before am_session_mail(): preferred over its raw argument. */
 void am_session_mail_addr(struct am_conn *c, const char *mail_addr);
