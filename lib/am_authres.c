@@ -97,15 +97,23 @@ static void put_prop(struct sink *s, const char *name, const char *value)
 	put(s, "%s%s=%s", fold ? "\n\t" : " ", name, value);
 }
 
-/* "; spf=RESULT smtp.PROP=VALUE", starting a folded line. */
+static void comment_text(const char *in, char *out, size_t outlen);
+
+/* "; spf=RESULT smtp.PROP=VALUE", starting a folded line; without a
+ * domain (a MAIL FROM that is not one mailbox) the reason as a comment. */
 static void put_spf(struct sink *s, const struct am_spf_result *spf, const char *prop)
 {
 	char v[AM_DOMAIN_MAX + 8];
 
 	if (!spf->checked)
 		return;
-	am_authres_value(spf->domain, v, sizeof(v));
 	put(s, ";\n\tspf=%s", am_result_name(spf->result));
+	if (spf->domain[0] == '\0') {
+		comment_text(spf->reason, v, sizeof(v));
+		put(s, " (%s)", v[0] ? v : "no domain");
+		return;
+	}
+	am_authres_value(spf->domain, v, sizeof(v));
 	put_prop(s, prop, v);
 }
 
@@ -223,6 +231,30 @@ static void put_arc(struct sink *s, const struct am_arc_result *a)
 	}
 }
 
+/* iprev=RESULT (verified name) policy.iprev=ADDRESS (RFC 8601 2.7.3). */
+static void put_iprev(struct sink *s, const struct am_iprev_result *ir)
+{
+	char v[AM_DOMAIN_MAX + 8];
+
+	put(s, ";\n\tiprev=%s", am_result_name(ir->result));
+	if (ir->result == AM_RES_PASS && ir->name[0]) {
+		comment_text(ir->name, v, sizeof(v));
+		put(s, " (%s)", v);
+	}
+	am_authres_value(ir->address, v, sizeof(v));
+	put_prop(s, "policy.iprev", v);
+}
+
+/* auth=pass smtp.auth=USER: the MTA's SMTP AUTH login (RFC 8601 2.7.4). */
+static void put_auth(struct sink *s, const char *user)
+{
+	char v[AM_ADDR_MAX + 8];
+
+	am_authres_value(user, v, sizeof(v));
+	put(s, ";\n\tauth=pass");
+	put_prop(s, "smtp.auth", v);
+}
+
 /* Build our header value from the results. */
 int am_authres_build(const struct am_results *r, const char *authserv_id, char *out, size_t outlen)
 {
@@ -236,6 +268,8 @@ int am_authres_build(const struct am_results *r, const char *authserv_id, char *
 	am_authres_value(authserv_id, id, sizeof(id));
 	put(&s, "%s", id);
 	before = s.len;
+	if (r->auth_user[0])
+		put_auth(&s, r->auth_user);
 	put_spf(&s, &r->spf_mailfrom, "smtp.mailfrom");
 	put_spf(&s, &r->spf_helo, "smtp.helo");
 	for (size_t k = 0; k < r->dkim.count && k < AM_DKIM_MAX_SIGS; k++)
@@ -248,6 +282,8 @@ int am_authres_build(const struct am_results *r, const char *authserv_id, char *
 		put_dmarc(&s, &r->dmarc);
 	if (r->bimi.checked)
 		put_bimi(&s, &r->bimi);
+	if (r->iprev.checked)
+		put_iprev(&s, &r->iprev);
 	if (s.len == before)
 		put(&s, "; none");
 	return s.overflow ? -1 : 0;
@@ -274,32 +310,73 @@ static const char *skip_cfws(const char *p)
 	}
 }
 
+/* The authserv-id a header value starts with (comments, folding and
+ * quotes removed, one final dot dropped) into out; its length. */
+static size_t header_id(const char *value, char *out, size_t outlen)
+{
+	const char *p = skip_cfws(value);
+	size_t o = 0;
+
+	if (*p == '"') {
+		for (p++; *p && *p != '"' && o + 1 < outlen; p++) {
+			if (*p == '\\' && p[1])
+				p++;
+			out[o++] = *p;
+		}
+	} else {
+		while (*p && *p != ';' && *p != '(' && !isspace((unsigned char)*p) && o + 1 < outlen)
+			out[o++] = *p++;
+	}
+	if (o > 0 && out[o - 1] == '.')
+		o--;
+	out[o] = '\0';
+	return o;
+}
+
+/* Does id (len bytes) equal name, ignoring case and a final dot of name? */
+static bool id_is(const char *id, size_t len, const char *name, size_t namelen)
+{
+	if (namelen > 0 && name[namelen - 1] == '.')
+		namelen--;
+	return len == namelen && len > 0 && strncasecmp(id, name, len) == 0;
+}
+
 /* Does the header's authserv-id equal ours (ignoring case and a final dot)? */
 bool am_authres_claims(const char *value, const char *authserv_id)
 {
-	const char *p = skip_cfws(value), *start;
-	size_t len, idlen = strlen(authserv_id);
-	char quoted[512];
+	char id[512];
+	size_t len = header_id(value, id, sizeof(id));
 
-	if (*p == '"') {
-		size_t o = 0;
-		for (p++; *p && *p != '"' && o + 1 < sizeof(quoted); p++) {
-			if (*p == '\\' && p[1])
-				p++;
-			quoted[o++] = *p;
+	return id_is(id, len, authserv_id, strlen(authserv_id));
+}
+
+/* Does id (len bytes) match one entry of the list: the name itself, or for
+ * ".example.org" that domain and every name below it? */
+static bool id_in_list(const char *id, size_t len, const char *list)
+{
+	for (const char *p = list; p && *p;) {
+		size_t n;
+		p += strspn(p, " \t\r\n,");
+		n = strcspn(p, " \t\r\n,");
+		if (n > 1 && p[0] == '.') {
+			size_t sfx = p[n - 1] == '.' ? n - 2 : n - 1;   /* without dots */
+			if (id_is(id, len, p + 1, sfx) ||
+			    (len > sfx + 1 && id[len - sfx - 1] == '.' &&
+			     strncasecmp(id + len - sfx, p + 1, sfx) == 0))
+				return true;
+		} else if (n > 0 && id_is(id, len, p, n)) {
+			return true;
 		}
-		quoted[o] = '\0';
-		start = quoted;
-		len = o;
-	} else {
-		start = p;
-		while (*p && *p != ';' && *p != '(' && !isspace((unsigned char)*p))
-			p++;
-		len = (size_t)(p - start);
+		p += n;
 	}
-	if (len > 0 && start[len - 1] == '.')
-		len--;
-	if (idlen > 0 && authserv_id[idlen - 1] == '.')
-		idlen--;
-	return len == idlen && len > 0 && strncasecmp(start, authserv_id, len) == 0;
+	return false;
+}
+
+/* Ours, or one of the organisation's other authserv-ids? */
+bool am_authres_claims_any(const char *value, const char *authserv_id, const char *others)
+{
+	char id[512];
+	size_t len = header_id(value, id, sizeof(id));
+
+	return id_is(id, len, authserv_id, strlen(authserv_id)) || id_in_list(id, len, others);
 }

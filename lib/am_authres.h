@@ -28,4 +28,9 @@ void am_authres_value(const char *v, char *out, size_t outlen);
  * (case-insensitive, comments and folding skipped; RFC 8601 section 5). */
 bool am_authres_claims(const char *value, const char *authserv_id);
 
+/* True if it claims authserv_id or one entry of others, a list separated by
+ * blanks or commas of names ("mx2.example.org") and of ".example.org"
+ * (that domain and every name below it); others may be NULL. */
+bool am_authres_claims_any(const char *value, const char *authserv_id, const char *others);
+
 #endif

@@ -372,6 +372,7 @@ static int finish(struct am_config *cfg, char *err, size_t errlen)
 		free(cfg->authserv_id);
 		if ((cfg->authserv_id = strdup(host)) == NULL)
 			return snprintf(err, errlen, "out of memory"), -1;
+		cfg->authserv_id_auto = true;
 	}
 	return 0;
 }
@@ -410,6 +411,7 @@ struct am_config *am_config_load(const char *path, char *err, size_t errlen)
 		return NULL;
 	free(cfg->authserv_id); /* recomputed by finish() unless the file sets it */
 	cfg->authserv_id = NULL;
+	cfg->authserv_id_auto = false;
 	if ((cfg->path = strdup(path)) == NULL || (ld.fp = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		am_config_free(cfg);

@@ -79,10 +79,13 @@ struct am_config {
 	char *authserv_id;
 	struct am_cidr_list trusted_networks;
 	bool trust_authenticated;
+	bool authserv_id_auto;            /* authserv_id is the host name: the MTA's {j} wins */
+	char *other_authserv_ids;         /* names and .suffixes whose AR headers are forged */
 
 	/* [log] */
 	char *log_facility;
 	bool log_verbose;
+	char *log_format;                 /* text | json */
 
 	/* [dns] */
 	char *dns_nameservers;

@@ -9,6 +9,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
@@ -16,6 +17,7 @@
 
 #include "am_dmarc_record.h"
 #include "am_log.h"
+#include "am_spf_record.h"
 
 static bool log_to_stderr;   /* set once by am_log_open() before threads start */
 /* offline mode (am_log_open_stderr): no syslog, stderr up to a priority */
@@ -79,6 +81,18 @@ static void kv(char *out, size_t outlen, const char *key, const char *value)
 
 	am_log_escape(value ? value : "", esc, sizeof(esc));
 	snprintf(out + len, outlen - len, " %s=%s", key, esc);
+}
+
+/* Append " iprev=result(verified name)" (RFC 8601 2.7.3). */
+static void kv_iprev(char *out, size_t outlen, const struct am_iprev_result *ir)
+{
+	char v[AM_DOMAIN_MAX + 32];
+
+	if (!ir->checked)
+		return;
+	snprintf(v, sizeof(v), "%s%s%s%s", am_result_name(ir->result), ir->name[0] ? "(" : "",
+		 ir->name, ir->name[0] ? ")" : "");
+	kv(out, outlen, "iprev", v);
 }
 
 /* Append " key=result(domain)" for one SPF identity. */
@@ -192,14 +206,15 @@ static void kv_arc(char *out, size_t outlen, const struct am_arc_result *a)
 }
 
 /* Format the decision line. */
-void am_log_format(const struct am_log_entry *e, char *out, size_t outlen)
+/* (Its fields, in order, as " key=value" pairs: the one list both
+ * renderers, key=value and JSON, write from.) */
+static void fields(const struct am_log_entry *e, char *out, size_t outlen)
 {
 	const struct am_verdict *v = e->verdict;
 	const struct am_results *r = e->results;
-	char client[80], num[32], qid[160];
+	char client[80], num[32];
 
-	queue_id_token(e->queue_id && *e->queue_id ? e->queue_id : "NOQUEUE", qid, sizeof(qid));
-	snprintf(out, outlen, "%s:", qid);
+	out[0] = '\0';
 	kv(out, outlen, "conn", e->conn_id);
 	kv(out, outlen, "action", am_action_name(v->action == AM_ACT_NONE ? AM_ACT_ACCEPT : v->action));
 	if (v->would != v->action)
@@ -214,6 +229,8 @@ void am_log_format(const struct am_log_entry *e, char *out, size_t outlen)
 		kv(out, outlen, "rcpt", e->rcpt);
 	if (r->trusted)
 		kv(out, outlen, "trusted", r->trusted_why);
+	if (r->auth_user[0])
+		kv(out, outlen, "auth", r->auth_user);
 	if (r->internal_error)
 		kv(out, outlen, "error", r->internal_error_what);
 	kv_spf(out, outlen, "spf", &r->spf_mailfrom);
@@ -231,10 +248,167 @@ void am_log_format(const struct am_log_entry *e, char *out, size_t outlen)
 		if (r->grey.reason[0])
 			kv(out, outlen, "greylist_reason", r->grey.reason);
 	}
+	kv_iprev(out, outlen, &r->iprev);
 	snprintf(num, sizeof(num), "%d", v->score);
 	kv(out, outlen, "score", num);
 	snprintf(num, sizeof(num), "%ld", e->ms);
 	kv(out, outlen, "ms", num);
+}
+
+/* Format the decision line: "QUEUEID: key=value ..." or one JSON object. */
+void am_log_format(const struct am_log_entry *e, char *out, size_t outlen)
+{
+	char qid[160];
+	char *list;
+
+	if (outlen == 0)
+		return;
+	queue_id_token(e->queue_id && *e->queue_id ? e->queue_id : "NOQUEUE", qid, sizeof(qid));
+	if ((list = malloc(outlen)) == NULL) {   /* still a line: the queue id says which message */
+		snprintf(out, outlen, "%s: (out of memory)", qid);
+		return;
+	}
+	fields(e, list, outlen);
+	if (e->json)
+		am_log_json(qid, list, out, outlen);
+	else
+		snprintf(out, outlen, "%s:%s", qid, list);
+	free(list);
+}
+
+/* One detail line from its field list, in the entry's form. */
+static void detail(const struct am_log_entry *e, const char *list, am_log_emit_fn emit, void *arg)
+{
+	char qid[160];
+	char line[2048];
+
+	queue_id_token(e->queue_id && *e->queue_id ? e->queue_id : "NOQUEUE", qid, sizeof(qid));
+	if (e->json)
+		am_log_json(qid, list, line, sizeof(line));
+	else
+		snprintf(line, sizeof(line), "%s:%s", qid, list);
+	emit(arg, line);
+}
+
+/* The term of record that gave result, when the record alone says which:
+ * without redirect=, the one mechanism whose qualifier yields result (an
+ * include yields its qualifier only when the included record passes, so it
+ * counts too). "" when several could have (or none did). */
+static void spf_term(const char *record, enum am_result result, char *out, size_t outlen)
+{
+	const char q = result == AM_RES_PASS ? '+' : result == AM_RES_FAIL ? '-' :
+		       result == AM_RES_SOFTFAIL ? '~' : result == AM_RES_NEUTRAL ? '?' : 0;
+	size_t len = strlen(record), pos = 0, start, tlen, found = 0;
+
+	out[0] = '\0';
+	am_spf_next_term(record, len, &pos, &start, &tlen);   /* v=spf1 */
+	while (q && am_spf_next_term(record, len, &pos, &start, &tlen)) {
+		const char *t = record + start;
+		char tq = strchr("+-~?", *t) ? *t : '+';
+		size_t name = strspn(t + (tq == *t), "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+		if (t[(tq == *t) + name] == '=') {   /* a modifier */
+			if (strncasecmp(t, "redirect=", 9) == 0)
+				return (void)(out[0] = '\0');
+			continue;
+		}
+		if (tq == q && found++ == 0)
+			snprintf(out, outlen, "%.*s", (int)tlen, t);
+	}
+	if (found != 1)
+		out[0] = '\0';
+}
+
+/* SPF of one identity: domain, result, the record and why. */
+static void detail_spf(const struct am_log_entry *e, const char *identity,
+		       const struct am_spf_result *s, am_log_emit_fn emit, void *arg)
+{
+	char f[1536] = "", term[256];
+
+	if (!s->checked)
+		return;
+	kv(f, sizeof(f), "detail", "spf");
+	kv(f, sizeof(f), "conn", e->conn_id);
+	kv(f, sizeof(f), "identity", identity);
+	kv(f, sizeof(f), "domain", s->domain);
+	kv(f, sizeof(f), "result", am_result_name(s->result));
+	kv(f, sizeof(f), "record", s->record[0] ? s->record : "none");
+	spf_term(s->record, s->result, term, sizeof(term));
+	if (term[0] && strcmp(s->reason, "a mechanism matched") == 0)
+		kv(f, sizeof(f), "term", term);
+	kv(f, sizeof(f), "why", s->reason);
+	detail(e, f, emit, arg);
+}
+
+/* One line per DKIM signature: d=, s=, a=, key size, result and why. */
+static void detail_dkim(const struct am_log_entry *e, const struct am_dkim_result *d,
+			am_log_emit_fn emit, void *arg)
+{
+	for (size_t i = 0; d->checked && i < d->count && i < AM_DKIM_MAX_SIGS; i++) {
+		const struct am_dkim_sig *s = &d->sigs[i];
+		char f[1536] = "", num[16];
+		kv(f, sizeof(f), "detail", "dkim");
+		kv(f, sizeof(f), "conn", e->conn_id);
+		kv(f, sizeof(f), "d", s->domain);
+		kv(f, sizeof(f), "s", s->selector);
+		kv(f, sizeof(f), "a", s->algorithm);
+		snprintf(num, sizeof(num), "%u", s->key_bits);
+		kv(f, sizeof(f), "bits", num);
+		kv(f, sizeof(f), "result", am_result_name(s->result));
+		kv(f, sizeof(f), "why", s->reason[0] ? s->reason : "-");
+		detail(e, f, emit, arg);
+	}
+}
+
+/* DMARC: which record (domain), the tag that applied, alignment modes. */
+static void detail_dmarc(const struct am_log_entry *e, const struct am_dmarc_result *d,
+			 am_log_emit_fn emit, void *arg)
+{
+	char f[1536] = "", v[AM_DOMAIN_MAX + 32];
+
+	if (!d->checked)
+		return;
+	kv(f, sizeof(f), "detail", "dmarc");
+	kv(f, sizeof(f), "conn", e->conn_id);
+	kv(f, sizeof(f), "hfrom", d->header_from);
+	kv(f, sizeof(f), "record", d->policy_domain[0] ? d->policy_domain : "none");
+	snprintf(v, sizeof(v), "%s=%s", d->policy_tag[0] ? d->policy_tag : "p", am_dmarc_policy_name(d->policy));
+	kv(f, sizeof(f), "tag", d->p == AM_DMARC_P_UNSPEC ? "none" : v);
+	snprintf(v, sizeof(v), "adkim=%c aspf=%c", d->adkim ? d->adkim : 'r', d->aspf ? d->aspf : 'r');
+	kv(f, sizeof(f), "modes", v);
+	kv(f, sizeof(f), "spf_domain", d->spf_domain);
+	kv(f, sizeof(f), "dkim_domain", d->dkim_domain);
+	kv(f, sizeof(f), "result", am_result_name(d->result));
+	kv(f, sizeof(f), "why", d->reason[0] ? d->reason : "-");
+	detail(e, f, emit, arg);
+}
+
+/* iprev: the address, the verified name and why. */
+static void detail_iprev(const struct am_log_entry *e, const struct am_iprev_result *ir,
+			 am_log_emit_fn emit, void *arg)
+{
+	char f[1024] = "";
+
+	if (!ir->checked)
+		return;
+	kv(f, sizeof(f), "detail", "iprev");
+	kv(f, sizeof(f), "conn", e->conn_id);
+	kv(f, sizeof(f), "address", ir->address);
+	kv(f, sizeof(f), "name", ir->name[0] ? ir->name : "none");
+	kv(f, sizeof(f), "result", am_result_name(ir->result));
+	kv(f, sizeof(f), "why", ir->reason);
+	detail(e, f, emit, arg);
+}
+
+/* The [log] verbose lines; see am_log.h. */
+void am_log_details(const struct am_log_entry *e, am_log_emit_fn emit, void *arg)
+{
+	const struct am_results *r = e->results;
+
+	detail_iprev(e, &r->iprev, emit, arg);
+	detail_spf(e, "mailfrom", &r->spf_mailfrom, emit, arg);
+	detail_spf(e, "helo", &r->spf_helo, emit, arg);
+	detail_dkim(e, &r->dkim, emit, arg);
+	detail_dmarc(e, &r->dmarc, emit, arg);
 }
 
 /* Configure the sink; see am_log.h. */

@@ -23,10 +23,24 @@ struct am_log_entry {
 	const struct am_results *results;
 	const struct am_verdict *verdict;
 	long ms;                /* time spent on the message so far */
+	bool json;              /* [log] format = json: one JSON object instead */
 };
 
 /* Format the decision line into out (no trailing newline). */
 void am_log_format(const struct am_log_entry *e, char *out, size_t outlen);
+
+/* Receives one formatted line. */
+typedef void (*am_log_emit_fn)(void *arg, const char *line);
+
+/* [log] verbose: one detail line per check that ran (iprev, SPF per
+ * identity, each DKIM signature, DMARC), in the entry's form (key=value or
+ * JSON), each starting with the queue id and detail=CHECK. */
+void am_log_details(const struct am_log_entry *e, am_log_emit_fn emit, void *arg);
+
+/* Render a field list as am_log_format() collects it (" key=value" pairs,
+ * values escaped as am_log_escape() does) into one JSON object, queue_id
+ * first; fields that do not fit are left out whole. */
+void am_log_json(const char *queue_id, const char *list, char *out, size_t outlen);
 
 /* Escape text for a key=value log: bare when safe, else "quoted" with
  * \" \\ and \xNN for control and non-ASCII bytes. */

@@ -38,6 +38,8 @@ struct am_msg {
 	char mail_from[AM_ADDR_MAX + 1];
 	char last_rcpt[AM_ADDR_MAX];
 	unsigned rcpt_count;
+	bool mail_from_bad;          /* not one mailbox (am_path.c): SPF none */
+	const char *authserv_id;     /* ours for this message (am_session_authserv_id) */
 	char **rcpts;                /* accepted recipients, for end-of-data greylisting */
 	unsigned nrcpts;
 	struct am_grey_result grey_rcpts; /* RCPT-stage greylisting, merged over recipients */
@@ -75,6 +77,10 @@ struct am_conn {
 	bool helo_spf_done;          /* spf_helo below is for the current helo */
 	struct am_spf_result spf_helo;
 	char auth_user[128];
+	char mta_name[256];          /* the MTA's own name ({j}), "" when it sent none */
+	bool iprev_done;             /* iprev below is this connection's (once per connection) */
+	char mta_mail_addr[AM_ADDR_MAX]; /* {mail_addr} for the next MAIL, "" when not sent */
+	struct am_iprev_result iprev;
 	bool trusted;
 	char trusted_why[48];
 	struct am_msg msg;

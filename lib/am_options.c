@@ -36,8 +36,15 @@ const struct am_option am_options[] = {
 	    "Seconds libmilter waits for the MTA before dropping a connection."),
 	/* [server] */
 	OPT("server", "authserv_id", AM_OPT_STRING, authserv_id, "", 0, 0, NULL,
-	    "The authserv-id of our Authentication-Results header (RFC 8601); empty uses the host "
-	    "name. Incoming AR headers claiming this id are removed as forgeries."),
+	    "The authserv-id of our Authentication-Results header (RFC 8601). Empty uses the MTA's "
+	    "own name (its j macro: Postfix's myhostname, Sendmail's $j), and the machine's host "
+	    "name when the MTA sends none (authmilter -t). Incoming AR headers claiming this id are "
+	    "removed as forgeries."),
+	/* [server] other_authserv_ids (firsthour: forged AR of sibling hosts) */
+	OPT("server", "other_authserv_ids", AM_OPT_WORDS, other_authserv_ids, "", 0, 0, NULL,
+	    "Further authserv-ids of the organisation (sibling MX hosts) whose Authentication-Results "
+	    "headers arriving from outside are removed as forgeries too: names (mx2.example.org), "
+	    "or .example.org for that domain and every name below it."),
 	OPT("server", "trusted_networks", AM_OPT_CIDRS, trusted_networks, "127.0.0.0/8 ::1", 0, 0, NULL,
 	    "Client networks whose mail is not checked (submission hosts, internal relays). A list "
 	    "of address[/prefix], separated by blanks or commas; may continue on indented lines."),
@@ -47,7 +54,14 @@ const struct am_option am_options[] = {
 	OPT("log", "facility", AM_OPT_STRING, log_facility, "mail", 0, 0, NULL,
 	    "Syslog facility of the decision lines: mail, or local0 to local7."),
 	OPT("log", "verbose", AM_OPT_BOOL, log_verbose, "no", 0, 0, NULL,
-	    "Also log each check's details (DNS statuses, reasons) at debug level."),
+	    "After each decision line, one detail line per check at debug level, for debugging a "
+	    "failure: the SPF record, the term that matched and why, each DKIM signature and why it "
+	    "failed, the DMARC record's domain, the tag that applied and the alignment modes, and "
+	    "iprev. authmilter -t prints them too."),
+	/* [log] format (firsthour: JSON decision lines) */
+	OPT("log", "format", AM_OPT_CHOICE, log_format, "text", 0, 0, "text json",
+	    "text: the decision line as QUEUEID: key=value pairs. json: the same fields as one JSON "
+	    "object a line (queue_id first), for log pipelines. contrib/authmilter-report reads both."),
 	/* [dns] */
 	OPT("dns", "nameservers", AM_OPT_STRING, dns_nameservers, "", 0, 0, NULL,
 	    "Recursive nameservers as IP[@PORT], separated by blanks; empty uses /etc/resolv.conf."),

@@ -278,6 +278,24 @@ static bool dmarc_override(const struct am_results *r, const struct am_config *c
 	return false;
 }
 
+/* Why a message under the thresholds goes through: "pass", or, when a
+ * check could not finish (DNS trouble, the greylisting store down) and
+ * nothing else vouches for the message (a DMARC pass), fail-open, said as
+ * such so that the log does not call it a pass. */
+static const char *accept_reason(const struct am_results *r, const struct am_config *cfg)
+{
+	const struct am_spf_result *spf = envelope_spf(r);
+
+	if (dmarc_passed(r, cfg))
+		return "pass";
+	if ((spf->checked && spf->result == AM_RES_TEMPERROR) ||
+	    (r->dkim.checked && best_dkim(&r->dkim) == AM_RES_TEMPERROR) ||
+	    (r->dmarc.checked && r->dmarc.result == AM_RES_TEMPERROR) ||
+	    (r->grey.checked && r->grey.outcome == AM_GREY_ERROR))
+		return "temperror-accepted";
+	return "pass";
+}
+
 /* Thresholds on the total score. */
 static void by_score(const struct am_results *r, const struct am_config *cfg, struct am_verdict *v)
 {
@@ -290,7 +308,7 @@ static void by_score(const struct am_results *r, const struct am_config *cfg, st
 	else if (cfg->threshold_quarantine > 0 && v->score >= cfg->threshold_quarantine)
 		set(v, AM_ACT_QUARANTINE, "", "", "score", text);
 	else
-		set(v, AM_ACT_ACCEPT, "", "", "pass", "");
+		set(v, AM_ACT_ACCEPT, "", "", accept_reason(r, cfg), "");
 }
 
 /* Greylisting's tempfail, unless the message is refused anyway. */

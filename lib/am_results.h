@@ -38,6 +38,7 @@ struct am_spf_result {
 	char domain[AM_DOMAIN_MAX];    /* the identity's domain, for AR */
 	char reason[128];              /* why, for the log: "mechanism -all", "void lookups" */
 	char explanation[256];         /* exp= text on fail, for the SMTP reply */
+	char record[256];              /* the identity's SPF record, for [log] verbose */
 };
 
 #define AM_DKIM_MAX_SIGS 16
@@ -255,6 +256,17 @@ struct am_arc_result {
 	char remote_ip[48];                 /* client, for AR smtp.remote-ip (RFC 8617 10) */
 };
 
+/* --- iprev and SMTP AUTH (lib/am_iprev.c; RFC 8601 2.7.3, 2.7.4) ------- */
+
+/* Forward-confirmed reverse DNS of the client, once per connection. */
+struct am_iprev_result {
+	bool checked;
+	enum am_result result;         /* pass fail temperror permerror */
+	char address[48];              /* policy.iprev: the client address */
+	char name[AM_DOMAIN_MAX];      /* the verified name (pass) */
+	char reason[64];               /* for the log */
+};
+
 /* Everything the policy, AR writer and log see about one message. */
 struct am_results {
 	bool trusted;                  /* trusted network or authenticated */
@@ -268,6 +280,8 @@ struct am_results {
 	struct am_grey_result grey;     /* greylisting capability */
 	struct am_bimi_result bimi;     /* BIMI capability */
 	struct am_arc_result arc;       /* ARC capability */
+	struct am_iprev_result iprev;   /* firsthour: iprev= in AR */
+	char auth_user[128];            /* firsthour: SMTP AUTH login, auth=pass smtp.auth= */
 };
 
 #endif

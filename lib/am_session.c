@@ -16,8 +16,10 @@
 #include "am_from.h"
 #include "am_grey.h"
 #include "am_header.h"
+#include "am_iprev.h"
 #include "am_log.h"
 #include "am_metrics.h"
+#include "am_path.h"
 #include "am_runtime.h"
 #include "am_session.h"
 #include "am_spf.h"
@@ -80,6 +82,25 @@ void am_session_helo(struct am_conn *c, const char *helo)
 	snprintf(c->helo, sizeof(c->helo), "%s", helo ? helo : "");
 }
 
+/* The MTA's name, kept only when it can be an authserv-id (a dot-atom). */
+void am_session_mta_name(struct am_conn *c, const char *name)
+{
+	c->mta_name[0] = '\0';
+	if (name != NULL && *name != '\0' && strlen(name) < sizeof(c->mta_name) &&
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") ==
+		    strlen(name))
+		snprintf(c->mta_name, sizeof(c->mta_name), "%s", name);
+}
+
+/* Our authserv-id: [server] authserv_id, then the MTA's {j}, then the
+ * host name (what the config loader put in when the option is empty). */
+static const char *am_session_authserv_id(const struct am_conn *c)
+{
+	const struct am_config *cfg = c->msg.rt ? c->msg.rt->cfg : c->rt->cfg;
+
+	return cfg->authserv_id_auto && c->mta_name[0] ? c->mta_name : cfg->authserv_id;
+}
+
 /* Strip one pair of angle brackets and ESMTP leftovers from an address. */
 static void bare_address(const char *in, char *out, size_t outlen)
 {
@@ -96,6 +117,21 @@ static void bare_address(const char *in, char *out, size_t outlen)
 	out[len] = '\0';
 }
 
+/* {mail_addr} for the MAIL command that follows. */
+void am_session_mail_addr(struct am_conn *c, const char *mail_addr)
+{
+	snprintf(c->mta_mail_addr, sizeof(c->mta_mail_addr), "%s", mail_addr ? mail_addr : "");
+}
+
+/* A path that is not one mailbox: SPF none (RFC 7208 4.3), no look-up. */
+static void spf_not_a_mailbox(struct am_spf_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->checked = true;
+	out->result = AM_RES_NONE;
+	snprintf(out->reason, sizeof(out->reason), "MAIL FROM is not one mailbox");
+}
+
 /* SPF for the HELO identity (once per HELO) and the MAIL FROM identity. */
 static void run_spf(struct am_conn *c, struct am_msg *m)
 {
@@ -110,9 +146,37 @@ static void run_spf(struct am_conn *c, struct am_msg *m)
 		c->helo_spf_done = true;
 		m->results.spf_helo = c->spf_helo;
 	}
-	if (!null_sender)
+	if (m->mail_from_bad)
+		spf_not_a_mailbox(&m->results.spf_mailfrom);
+	else if (!null_sender)
 		am_spf_check_mailfrom(m->rt->spf, &m->budget, &c->ip, c->helo, m->mail_from,
 				      &m->results.spf_mailfrom);
+}
+
+/* iprev once per connection: the MTA's verified name when it has one (no
+ * second look-up), else our own, whose verified name greylisting and the
+ * DMARC forwarder list then see too. */
+static void run_iprev(struct am_conn *c, struct am_msg *m)
+{
+	struct am_iprev_result *ir = &c->iprev;
+
+	if (c->client_ip[0] == '\0' || m->rt->dns == NULL)
+		return;
+	if (!c->iprev_done && c->ptr_verified) {
+		*ir = (struct am_iprev_result){.checked = true, .result = AM_RES_PASS};
+		snprintf(ir->address, sizeof(ir->address), "%s", c->client_ip);
+		snprintf(ir->name, sizeof(ir->name), "%s", c->client_host);
+		snprintf(ir->reason, sizeof(ir->reason), "verified by the MTA");
+	} else if (!c->iprev_done) {
+		am_iprev_check(m->rt->dns, &m->budget, &c->ip, ir);
+		if (ir->result == AM_RES_PASS) {
+			c->ptr_verified = true;
+			snprintf(c->client_host, sizeof(c->client_host), "%s", ir->name);
+			snprintf(c->client_ptr, sizeof(c->client_ptr), "%s", ir->name);
+		}
+	}
+	c->iprev_done = true;
+	m->results.iprev = *ir;
 }
 
 /* Record an internal failure that must not pass as a result. */
@@ -165,14 +229,20 @@ void am_session_mail(struct am_conn *c, struct am_runtime *rt, const char *from,
 	m->rt = rt;
 	m->start_ms = am_dns_now_ms();
 	am_dns_budget_start(&m->budget, rt->cfg->dns_budget_ms);
-	bare_address(from ? from : "", m->mail_from, sizeof(m->mail_from));
+	m->mail_from_bad = am_path_parse(from, c->mta_mail_addr, m->mail_from, sizeof(m->mail_from)) ==
+			   AM_PATH_BAD;
+	c->mta_mail_addr[0] = '\0';   /* it was this MAIL's */
+	m->authserv_id = am_session_authserv_id(c);
 	m->results.trusted = c->trusted;
 	snprintf(m->results.trusted_why, sizeof(m->results.trusted_why), "%s", c->trusted_why);
+	if (auth_user && *auth_user)   /* auth=pass smtp.auth= (RFC 8601 2.7.4) */
+		am_header_sanitize(auth_user, m->results.auth_user, sizeof(m->results.auth_user));
 	if (!c->trusted && auth_user && *auth_user && rt->cfg->trust_authenticated) {
 		m->results.trusted = true;
 		snprintf(m->results.trusted_why, sizeof(m->results.trusted_why), "auth %s", auth_user);
 	}
 	if (!m->results.trusted) {
+		run_iprev(c, m);
 		run_spf(c, m);
 		start_dkim(c, m);
 		start_arc(m);
@@ -186,6 +256,16 @@ void am_session_queue_id(struct am_conn *c, const char *queue_id)
 		snprintf(c->msg.queue_id, sizeof(c->msg.queue_id), "%s", queue_id);
 }
 
+/* A [log] verbose detail line: at debug level, and to the offline mode. */
+static void emit_detail(void *arg, const char *line)
+{
+	struct am_conn *c = arg;
+
+	am_log(LOG_DEBUG, "%s", line);
+	if (c->on_decision != NULL)
+		c->on_decision(c->on_decision_arg, line);
+}
+
 /* Write the decision line for the current message. */
 static void log_decision(struct am_conn *c, const char *stage, const char *rcpt,
 			 const struct am_verdict *v)
@@ -197,11 +277,14 @@ static void log_decision(struct am_conn *c, const char *stage, const char *rcpt,
 		.client_ip = c->client_ip[0] ? c->client_ip : NULL, .helo = c->helo,
 		.mail_from = m->mail_from, .rcpt = rcpt, .results = &m->results, .verdict = v,
 		.ms = (long)(am_dns_now_ms() - m->start_ms),
+		.json = strcmp(m->rt->cfg->log_format, "json") == 0,
 	};
 	am_log_format(&e, line, sizeof(line));
 	am_log(LOG_INFO, "%s", line);
 	if (c->on_decision != NULL)   /* tools: the offline mode prints it */
 		c->on_decision(c->on_decision_arg, line);
+	if (m->rt->cfg->log_verbose)
+		am_log_details(&e, emit_detail, c);
 }
 
 /* What greylisting knows of the client. */
@@ -291,7 +374,8 @@ static void track_forgery(struct am_msg *m, const char *name, const char *value)
 		if (!am_header_name_is(name, tname))
 			continue;
 		m->seen[t]++;
-		if (tracked[t].only_if_ours && !am_authres_claims(value, m->rt->cfg->authserv_id))
+		if (tracked[t].only_if_ours &&
+		    !am_authres_claims_any(value, m->authserv_id, m->rt->cfg->other_authserv_ids))
 			return;
 		if (m->ndeletes == m->deletes_room && grow_deletes(m) < 0)
 			return;
@@ -500,8 +584,9 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 	}
 	e->deletes = m->deletes;
 	e->ndeletes = m->ndeletes;
-	if (!m->results.trusted)
-		e->add_authres = am_authres_build(&m->results, m->rt->cfg->authserv_id, e->authres,
+	/* A session let through by trust_authenticated gets its auth=pass. */
+	if (!m->results.trusted || (!c->trusted && m->results.auth_user[0]))
+		e->add_authres = am_authres_build(&m->results, m->authserv_id, e->authres,
 						  sizeof(e->authres)) == 0;
 	log_decision(c, "eom", NULL, v);
 }

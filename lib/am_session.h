@@ -44,6 +44,12 @@ void am_session_close(struct am_conn *c);
  * name ({client_ptr}; NULL when the MTA does not say). */
 void am_session_connect(struct am_conn *c, const char *hostname, const char *ip, const char *client_ptr);
 void am_session_helo(struct am_conn *c, const char *helo);
+/* The MTA's own host name (its j macro; NULL when not sent): our
+ * authserv-id when [server] authserv_id is empty. */
+void am_session_mta_name(struct am_conn *c, const char *name);
+/* The MTA's normalised sender ({mail_addr}; NULL when not sent), given
+ * before am_session_mail(): preferred over its raw argument. */
+void am_session_mail_addr(struct am_conn *c, const char *mail_addr);
 /* MAIL FROM under generation rt (a new reference the message keeps);
  * auth_user is the SASL login or NULL. Runs SPF. */
 void am_session_mail(struct am_conn *c, struct am_runtime *rt, const char *from, const char *auth_user);

@@ -156,6 +156,7 @@ static void run_check_host(struct am_spf *spf, SPF_request_t *req, struct am_spf
 	}
 	ev->finished = true;
 	map_result(ev, resp, out);
+	snprintf(out->record, sizeof(out->record), "%s", ev->top_record);
 	if (out->result == AM_RES_FAIL && SPF_response_get_explanation(resp) != NULL &&
 	    strcmp(SPF_response_get_explanation(resp), AM_SPF_EXP_MARKER) == 0)
 		am_spf_explanation(ev, out->explanation, sizeof(out->explanation));

@@ -334,6 +334,8 @@ static SPF_errcode_t pick_record(struct am_spf_eval *ev, SPF_server_t *server,
 		snprintf(msg, sizeof(msg), "no SPF record at %s", name);
 		return spf_fail(resp, SPF_RESULT_NONE, SPF_E_NOT_SPF, msg);
 	}
+	if (n == 1 && ev->records == 1)   /* the identity's own record */
+		snprintf(ev->top_record, sizeof(ev->top_record), "%.*s", (int)found_len, found);
 	if (n > 1)
 		set_perm(ev, "%u SPF records at %s", n, name);
 	else if (am_spf_record_check(found, found_len, why, sizeof(why)) != 0)

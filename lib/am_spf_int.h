@@ -45,6 +45,7 @@ struct am_spf_eval {
 	unsigned dns_terms;  /* terms that made DNS queries (include, a, mx, ...) */
 	unsigned voids;      /* of those, answers NXDOMAIN or without records */
 	bool finished;       /* the result is known; only exp= look-ups follow */
+	char top_record[256]; /* the identity's own record (cut), for [log] verbose */
 	bool temp;           /* a query failed temporarily */
 	char temp_reason[AM_DOMAIN_MAX + 32];
 	bool perm;           /* the evaluation must end in permerror */

@@ -87,7 +87,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 	pthread_mutex_unlock(&open_privs_lock);
 	smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name} {client_ptr} j");
 	smfi_setsymlist(ctx, SMFIM_HELO, "{tls_version} {cipher} {cert_subject}");
-	smfi_setsymlist(ctx, SMFIM_ENVFROM, "{i} {auth_authen} {auth_type}");
+	smfi_setsymlist(ctx, SMFIM_ENVFROM, "{i} {auth_authen} {auth_type} {mail_addr}");
 	smfi_setsymlist(ctx, SMFIM_ENVRCPT, "{i} {rcpt_addr}");
 	smfi_setsymlist(ctx, SMFIM_EOM, "{i}");
 	return SMFIS_CONTINUE;
@@ -123,6 +123,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	p->conn->metrics = runtime_slot->metrics;
 	am_session_connect(p->conn, hostname, address_text(hostaddr, ip, sizeof(ip)),
 			   smfi_getsymval(ctx, "{client_ptr}"));
+	am_session_mta_name(p->conn, smfi_getsymval(ctx, "j"));
 	return SMFIS_CONTINUE;
 }
 
@@ -143,6 +144,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 
 	if (p == NULL || p->conn == NULL || (rt = am_runtime_slot_get(runtime_slot)) == NULL)
 		return SMFIS_TEMPFAIL;
+	am_session_mail_addr(p->conn, smfi_getsymval(ctx, "{mail_addr}"));
 	am_session_mail(p->conn, rt, argv[0], smfi_getsymval(ctx, "{auth_authen}"));
 	note_queue_id(ctx, p->conn);
 	return SMFIS_CONTINUE;

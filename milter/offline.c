@@ -4,8 +4,9 @@
  * calls the milter callbacks make (lib/am_session.c), on a generation built
  * like the daemon's (lib/am_runtime.c: same resolver, greylisting store
  * registry and policy), with the message split as an MTA would
- * (lib/am_message.c). Prints the verdict, the SMTP reply, the header edits
- * and the decision line(s); the exit status says the action (offline.h).
+ * (lib/am_message.c). Prints the resolver asked, the verdict, the SMTP
+ * reply, the header edits and the decision line(s) (and, with [log]
+ * verbose, the detail lines); the exit status says the action (offline.h).
  *
  * It does not talk to an MTA, log to syslog (warnings go to stderr), or
  * modify the message: it says what the milter would do.
@@ -283,6 +284,30 @@ static int become_user(const struct am_config *cfg, char *err, size_t errlen)
 	return am_daemon_drop_privileges(cfg->user, uid, gid, err, errlen);
 }
 
+/* Which DNS servers the checks asked: a verdict from a resolver that is not
+ * the daemon's (another resolv.conf, no [dns] nameservers) explains itself. */
+static void print_resolver(FILE *out, const struct am_config *cfg)
+{
+	char line[256], servers[512] = "";
+	FILE *rc;
+
+	if (cfg->dns_nameservers[0] != '\0') {
+		fprintf(out, "resolver: %s ([dns] nameservers)\n", cfg->dns_nameservers);
+		return;
+	}
+	if ((rc = fopen("/etc/resolv.conf", "r")) != NULL) {
+		while (fgets(line, sizeof(line), rc) != NULL) {
+			char ns[128];
+			size_t len = strlen(servers);
+			if (sscanf(line, " nameserver %127s", ns) == 1)
+				snprintf(servers + len, sizeof(servers) - len, "%s%s", len ? " " : "", ns);
+		}
+		fclose(rc);
+	}
+	fprintf(out, "resolver: %s (/etc/resolv.conf; [dns] nameservers is empty)\n",
+		servers[0] ? servers : "none listed");
+}
+
 /* Build the generation and run the message; returns the exit status. */
 static int run(struct offline *o, struct am_config *cfg, const struct am_offline_args *a,
 	       FILE *msg, struct am_edits *e)
@@ -299,6 +324,7 @@ static int run(struct offline *o, struct am_config *cfg, const struct am_offline
 	}
 	if ((rt = am_runtime_new(cfg, stores, 1, err, sizeof(err))) == NULL)
 		goto done;
+	print_resolver(o->out, rt->cfg);
 	if (run_session(o, rt, a, msg, e, err, sizeof(err)) != 0)
 		goto done;
 	print_verdict(o->out, &o->v, o->stage);

@@ -97,10 +97,71 @@ static void test_claims(void)
 	}
 }
 
+/* iprev= with policy.iprev and the verified name (2.7.3), auth= (2.7.4). */
+static void test_iprev_auth(void)
+{
+	struct am_results r = {0};
+	char out[AM_AUTHRES_MAX];
+
+	r.iprev = (struct am_iprev_result){.checked = true, .result = AM_RES_PASS};
+	strcpy(r.iprev.address, "192.0.2.1");
+	strcpy(r.iprev.name, "mail.sender.example");
+	am_authres_build(&r, "mx.example.org", out, sizeof(out));
+	is_str(out, "mx.example.org;\n\tiprev=pass (mail.sender.example) policy.iprev=192.0.2.1",
+	       "iprev pass: the name in a comment, the address as policy.iprev");
+	r.iprev.result = AM_RES_FAIL;
+	strcpy(r.iprev.address, "2001:db8::1");
+	am_authres_build(&r, "mx.example.org", out, sizeof(out));
+	is_str(out, "mx.example.org;\n\tiprev=fail policy.iprev=\"2001:db8::1\"",
+	       "iprev fail: no name; an IPv6 address is a quoted-string");
+	strcpy(r.iprev.name, "evil) (x");
+	r.iprev.result = AM_RES_PASS;
+	am_authres_build(&r, "mx.example.org", out, sizeof(out));
+	ok(strstr(out, "(evil x)") != NULL, "parentheses of a name cannot end the comment");
+
+	struct am_results a = {0};
+	strcpy(a.auth_user, "alice@example.org");
+	am_authres_build(&a, "mx.example.org", out, sizeof(out));
+	is_str(out, "mx.example.org;\n\tauth=pass smtp.auth=alice@example.org", "auth=pass smtp.auth=USER");
+	strcpy(a.auth_user, "bob smith");
+	a.spf_mailfrom = (struct am_spf_result){.checked = true, .result = AM_RES_PASS};
+	strcpy(a.spf_mailfrom.domain, "example.org");
+	am_authres_build(&a, "mx.example.org", out, sizeof(out));
+	is_str(out, "mx.example.org;\n\tauth=pass smtp.auth=\"bob smith\";\n\tspf=pass smtp.mailfrom=example.org",
+	       "auth first, a login with a space quoted");
+}
+
+/* [server] other_authserv_ids: names, and .suffix for a domain and below. */
+static void test_claims_any(void)
+{
+	static const char *others = "mx2.example.org, .corp.example\n\t.trailing.example.";
+	static const struct { const char *value; int want; } cases[] = {
+		{" mx.example.org; spf=pass", 1},            /* ours */
+		{" MX2.example.org.; spf=pass", 1},           /* a sibling, any case, final dot */
+		{" mx3.example.org; spf=pass", 0},            /* not listed */
+		{" corp.example; dkim=pass", 1},              /* the .suffix domain itself */
+		{" a.b.corp.example; dkim=pass", 1},          /* below it */
+		{" evilcorp.example; dkim=pass", 0},          /* only at a label boundary */
+		{" corp.example.evil.example; none", 0},
+		{" \"x.trailing.example\"; none", 1},         /* quoted id, listed with a dot */
+		{" example; none", 0},
+	};
+	char name[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		am_header_sanitize(cases[i].value, name, sizeof(name));
+		is_int(am_authres_claims_any(cases[i].value, "mx.example.org", others), cases[i].want, name);
+	}
+	ok(am_authres_claims_any(" mx.example.org; none", "mx.example.org", NULL), "no list: ours only");
+	ok(!am_authres_claims_any(" a.example; none", "mx.example.org", ""), "empty list");
+}
+
 int main(void)
 {
 	test_quoting();
 	test_build();
 	test_claims();
+	test_claims_any();
+	test_iprev_auth();
 	return done_testing();
 }

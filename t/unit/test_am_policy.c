@@ -31,7 +31,7 @@ static const struct row rows[] = {
 	{"fail score over reject threshold", AM_STAGE_EOM, AM_RES_FAIL, 0, 0, AM_ACT_NONE, AM_ACT_NONE, 3, 5, 0, AM_ACT_REJECT, "550", "score"},
 	{"threshold 0 is off", AM_STAGE_EOM, AM_RES_FAIL, 0, 0, AM_ACT_NONE, AM_ACT_NONE, 0, 0, 0, AM_ACT_ACCEPT, "", "pass"},
 	{"temperror tempfail override", AM_STAGE_EOM, AM_RES_TEMPERROR, 0, 0, AM_ACT_NONE, AM_ACT_TEMPFAIL, 10, 15, 0, AM_ACT_TEMPFAIL, "451", "spf-temperror"},
-	{"temperror default accepted", AM_STAGE_EOM, AM_RES_TEMPERROR, 0, 0, AM_ACT_NONE, AM_ACT_NONE, 10, 15, 0, AM_ACT_ACCEPT, "", "pass"},
+	{"temperror default accepted", AM_STAGE_EOM, AM_RES_TEMPERROR, 0, 0, AM_ACT_NONE, AM_ACT_NONE, 10, 15, 0, AM_ACT_ACCEPT, "", "temperror-accepted"},
 	{"trusted skips everything", AM_STAGE_EOM, AM_RES_FAIL, 1, 0, AM_ACT_REJECT, AM_ACT_NONE, 1, 1, 0, AM_ACT_ACCEPT, "", "trusted"},
 	{"trusted at rcpt goes on", AM_STAGE_RCPT, AM_RES_FAIL, 1, 0, AM_ACT_REJECT, AM_ACT_NONE, 1, 1, 0, AM_ACT_NONE, "", "trusted"},
 	{"internal error tempfails", AM_STAGE_EOM, AM_RES_PASS, 0, 1, AM_ACT_NONE, AM_ACT_NONE, 10, 15, 0, AM_ACT_TEMPFAIL, "451", "internal"},
@@ -100,10 +100,36 @@ static void run_multi_temperror(void)
 	ok(v.action == AM_ACT_REJECT, "  a p=reject fail still rejects (strict)");
 }
 
+/* Fail-open is named as such unless DMARC vouches for the message. */
+static void test_temperror_reason(void)
+{
+	struct am_config cfg = {.dmarc_enable = true, .threshold_quarantine = 10, .threshold_reject = 15};
+	struct am_results r = {0};
+	struct am_verdict v;
+
+	r.dkim.checked = true;
+	r.dkim.count = 1;
+	r.dkim.sigs[0].result = AM_RES_TEMPERROR;
+	am_policy_decide(AM_STAGE_EOM, &r, &cfg, &v);
+	is_str(v.reason, "temperror-accepted", "DKIM key look-up temperror: temperror-accepted");
+	r.dmarc = (struct am_dmarc_result){.checked = true, .result = AM_RES_PASS};
+	am_policy_decide(AM_STAGE_EOM, &r, &cfg, &v);
+	is_str(v.reason, "pass", "the same with a DMARC pass (aligned SPF): pass");
+	r.dmarc.result = AM_RES_TEMPERROR;
+	r.dkim.sigs[0].result = AM_RES_PASS;
+	am_policy_decide(AM_STAGE_EOM, &r, &cfg, &v);
+	is_str(v.reason, "temperror-accepted", "DMARC record look-up temperror: temperror-accepted");
+	memset(&r, 0, sizeof(r));
+	r.grey = (struct am_grey_result){.checked = true, .outcome = AM_GREY_ERROR};
+	am_policy_decide(AM_STAGE_EOM, &r, &cfg, &v);
+	is_str(v.reason, "temperror-accepted", "greylisting store down, on_store_error = accept");
+}
+
 int main(void)
 {
 	run_from_over_limit();
 	run_multi_temperror();
+	test_temperror_reason();
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct row *t = &rows[i];
 		struct am_config cfg = {0};
