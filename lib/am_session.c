@@ -120,7 +120,12 @@ static void bare_address(const char *in, char *out, size_t outlen)
 /* {mail_addr} for the MAIL command that follows. */
 void am_session_mail_addr(struct am_conn *c, const char *mail_addr)
 {
-	snprintf(c->mta_mail_addr, sizeof(c->mta_mail_addr), "%s", mail_addr ? mail_addr : "");
+	const char *v = mail_addr ? mail_addr : "";
+
+	/* Cut to fit, it would name another, shorter address (one that may
+	 * pass SPF and align): keep nothing and judge the path too long. */
+	c->mta_mail_addr_long = strlen(v) >= sizeof(c->mta_mail_addr);
+	snprintf(c->mta_mail_addr, sizeof(c->mta_mail_addr), "%s", c->mta_mail_addr_long ? "" : v);
 }
 
 /* A path that is not one mailbox: SPF none (RFC 7208 4.3), no look-up. */
@@ -230,8 +235,10 @@ void am_session_mail(struct am_conn *c, struct am_runtime *rt, const char *from,
 	m->start_ms = am_dns_now_ms();
 	am_dns_budget_start(&m->budget, rt->cfg->dns_budget_ms);
 	m->mail_from_bad = am_path_parse(from, c->mta_mail_addr, m->mail_from, sizeof(m->mail_from)) ==
-			   AM_PATH_BAD;
+				   AM_PATH_BAD ||
+			   c->mta_mail_addr_long;
 	c->mta_mail_addr[0] = '\0';   /* it was this MAIL's */
+	c->mta_mail_addr_long = false;
 	m->authserv_id = am_session_authserv_id(c);
 	m->results.trusted = c->trusted;
 	snprintf(m->results.trusted_why, sizeof(m->results.trusted_why), "%s", c->trusted_why);

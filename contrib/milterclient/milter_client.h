@@ -31,7 +31,7 @@
 #define MC_REPLY_MAX 2048          /* longest kept reply text */
 #define MC_MAX_MACROS 48           /* known macros per connection */
 #define MC_MACRO_NAME_MAX 64
-#define MC_MACRO_VALUE_MAX 512
+#define MC_MACRO_VALUE_MAX 1024
 #define MC_MAX_MODS 1000           /* modifications kept per message */
 #define MC_MAX_RCPTS 100           /* recipients per message in mc_message() */
 #define MC_MAX_HEADERS 2000        /* headers per message in mc_message() */
