@@ -64,15 +64,19 @@ decision_ms() {
 }
 
 # all_tempfail FIRST LAST XCODE-ERE WHAT: each got 451 in time. Two bounds:
-# - the daemon's own time for a message (MAIL to verdict) stays within the
-#   budget: every query is cut at what is left of it (plus slack for a
-#   loaded machine);
-# - the whole conversation stays within two budgets. Debian builds
+# - the daemon's own time for a message (MAIL to verdict) stays within two
+#   budgets: every query is cut at what is left of its budget; the checks
+#   the sender steers (iprev, SPF, DKIM keys) share one, and DMARC and BIMI
+#   get one of their own at end of message, so that a sender's slow look-ups
+#   can never turn the author's p=reject into a temperror (README, Limits);
+#   plus slack for a loaded machine;
+# - the whole conversation stays within three budgets. Debian builds
 #   libmilter with its worker pool, whose controller counts a worker as idle
 #   until it wakes: two sessions ready at once can both be handed to one
 #   idle worker, and the second then waits until some worker finishes its
 #   current callback, which here is another message's DNS wait (at most one
-#   budget). Measured: 1 run in 8 shows one session ~3 s late.
+#   budget). Measured: 1 run in 8 shows one session ~3 s late, and once,
+#   on a machine loaded by other work, ~6 s.
 all_tempfail() {
 	local n bad="" slow="" late="" max=0 dmax=0 ms dms
 	for n in $(seq "$1" "$2"); do
@@ -81,12 +85,12 @@ all_tempfail() {
 		dms=$(decision_ms "$n")
 		[ "$ms" -gt "$max" ] && max=$ms
 		[ "${dms:-0}" -gt "$dmax" ] && dmax=$dms
-		[ -n "$dms" ] && [ "$dms" -le $((BUDGET + 1000)) ] || slow="$slow d$n:${dms:-none}ms"
-		[ "$ms" -le $((2 * BUDGET + 2000)) ] || late="$late d$n:${ms}ms"
+		[ -n "$dms" ] && [ "$dms" -le $((2 * BUDGET + 1000)) ] || slow="$slow d$n:${dms:-none}ms"
+		[ "$ms" -le $((3 * BUDGET + 2000)) ] || late="$late d$n:${ms}ms"
 	done
 	is "${bad# }" "" "$4: every message tempfailed ($3)" || sed 's/^/#   /' "$T/out.${bad#* d}" 2>/dev/null | head -5
-	is "${slow# }" "" "$4: every verdict within the DNS budget (daemon's slowest ${dmax} ms)"
-	is "${late# }" "" "$4: every conversation within two budgets (slowest ${max} ms)"
+	is "${slow# }" "" "$4: every verdict within two DNS budgets (daemon's slowest ${dmax} ms)"
+	is "${late# }" "" "$4: every conversation within three budgets (slowest ${max} ms)"
 }
 
 drive 1
