@@ -12,10 +12,16 @@
  * followed by a set of the same value and a touch is done as get + set.
  *
  * A server that accepts connections but never answers (stopped, or its
- * host swamped) would cost the full timeout on every call: after one
- * timeout the store stops asking that server for retry_timeout seconds
- * (a breaker shared by all pooled connections); calls for its keys fail at
- * once meanwhile (on_store_error decides what the mail sees).
+ * host swamped) costs the full timeout on every call, and libmemcached
+ * (1.1.4 measured) never counts that towards ejection: a dead server
+ * leaves the ring, a hung one stays in it for ever. So this file keeps the
+ * ring itself: with `eject`, `failure_limit` timeouts in a row take the
+ * server out (the master is rebuilt without it, pooled clones of the old
+ * ring are freed as they come back), its keys go to the next servers, and
+ * after `retry_timeout` seconds it is put back and tried again. Without
+ * `eject` (or for the last server in the ring) a breaker shared by all
+ * pooled connections stops asking it for retry_timeout seconds; calls for
+ * its keys fail at once meanwhile (on_store_error decides).
  *
  * A memcached_st is never shared between threads: this file keeps its own
  * small pool of clones of one configured master (a mutex, a condition
@@ -28,6 +34,7 @@
 
 #include <errno.h>
 #include <libmemcached/memcached.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -35,29 +42,43 @@
 #include <string.h>
 #include <time.h>
 
+#include "am_log.h"
+
+/* A pooled connection and the ring it was cloned from. */
+struct mc_clone {
+	memcached_st *mc;
+	unsigned gen;
+};
+
 struct mc_store {
-	memcached_st *master;        /* configured once, only cloned */
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;        /* the pool and the ring */
 	pthread_cond_t freed;
-	memcached_st **idle;         /* clones not in use */
+	memcached_st *master;        /* the servers in the ring, configured, only cloned */
+	unsigned gen;                /* ring version: clones of an older one are dropped */
+	struct mc_clone *idle;       /* clones not in use */
 	size_t nidle, created, max;
-	int timeout_ms;
-	int replicas;
-	int retry_s;
+	struct am_store_conf conf;   /* timeouts and behaviours (no strings kept) */
+	memcached_server_st *list;   /* every configured server, in order */
 	uint32_t nservers;
 	_Atomic int64_t *down_until; /* per server: shared timeout breaker (Unix s) */
+	_Atomic int *timeouts;       /* per server: timeouts in a row */
+	int64_t *out_until;          /* per server: out of the ring until (Unix s); lock */
+	_Atomic int64_t next_return; /* earliest out_until; 0: every server is in */
 };
+
+static int mc_configure(memcached_st *mc, const struct am_store_conf *c, char *err,
+			size_t errlen);
 
 /* Take a clone from the pool (creating one while below max), waiting at
  * most the I/O timeout. */
-static memcached_st *pool_take(struct mc_store *m, char *err, size_t errlen)
+static int pool_take(struct mc_store *m, struct mc_clone *out, char *err, size_t errlen)
 {
 	struct timespec until;
 	memcached_st *mc = NULL;
-	int rc = 0;
+	int rc = 0, timeout_ms = m->conf.memcached_timeout_ms;
 	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += m->timeout_ms / 1000;
-	until.tv_nsec += (long)(m->timeout_ms % 1000) * 1000000L;
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
 	if (until.tv_nsec >= 1000000000L) {
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
@@ -66,45 +87,159 @@ static memcached_st *pool_take(struct mc_store *m, char *err, size_t errlen)
 	while (m->nidle == 0 && m->created >= m->max && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&m->freed, &m->lock, &until);
 	if (m->nidle > 0) {
-		mc = m->idle[--m->nidle];
+		*out = m->idle[--m->nidle];
+		mc = out->mc;
 	} else if (m->created < m->max) {
-		mc = memcached_clone(NULL, m->master);
-		if (mc)
+		if ((mc = memcached_clone(NULL, m->master))) {
 			m->created++;
+			out->mc = mc;
+			out->gen = m->gen;
+		}
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (!mc)
 		snprintf(err, errlen, "memcached: %s", rc == ETIMEDOUT ? "all pooled connections busy"
 									: "cannot clone connection");
-	return mc;
+	return mc ? 0 : -1;
 }
 
-/* Return a clone to the pool. */
-static void pool_put(struct mc_store *m, memcached_st *mc)
+/* Return a clone to the pool; one of an older ring is freed instead. */
+static void pool_put(struct mc_store *m, struct mc_clone cl)
 {
 	pthread_mutex_lock(&m->lock);
-	m->idle[m->nidle++] = mc;
+	if (cl.gen == m->gen) {
+		m->idle[m->nidle++] = cl;
+	} else {
+		memcached_free(cl.mc);
+		m->created--;
+	}
 	pthread_cond_signal(&m->freed);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* A new master holding the servers now in the ring; idle clones of the
+ * old one go at once, busy ones when they come back. Under the lock. */
+static int ring_rebuild(struct mc_store *m, char *err, size_t errlen)
+{
+	memcached_server_st *in = NULL;
+	memcached_return_t rc = MEMCACHED_SUCCESS;
+	memcached_st *mc = memcached_create(NULL);
+	for (uint32_t i = 0; mc && rc == MEMCACHED_SUCCESS && i < m->nservers; i++)
+		if (m->out_until[i] == 0)
+			in = memcached_server_list_append_with_weight(in, m->list[i].hostname,
+								      m->list[i].port,
+								      m->list[i].weight, &rc);
+	if (!mc || !in || rc != MEMCACHED_SUCCESS || mc_configure(mc, &m->conf, err, errlen) < 0 ||
+	    memcached_server_push(mc, in) != MEMCACHED_SUCCESS) {
+		snprintf(err, errlen, "memcached: cannot rebuild the server list");
+		memcached_server_list_free(in);
+		memcached_free(mc);
+		return -1;
+	}
+	memcached_server_list_free(in);
+	if (m->master)
+		memcached_free(m->master);
+	m->master = mc;
+	m->gen++;
+	while (m->nidle > 0) {
+		memcached_free(m->idle[--m->nidle].mc);
+		m->created--;
+	}
+	return 0;
+}
+
+/* The earliest time a server out of the ring comes back (0: none out).
+ * Under the lock. */
+static void ring_next_return(struct mc_store *m)
+{
+	int64_t next = 0;
+	for (uint32_t i = 0; i < m->nservers; i++)
+		if (m->out_until[i] && (next == 0 || m->out_until[i] < next))
+			next = m->out_until[i];
+	atomic_store(&m->next_return, next);
+}
+
+/* Take server i out of the ring for retry_timeout seconds, unless it is the
+ * last one in it. True when it is out (now or already). */
+static bool ring_eject(struct mc_store *m, uint32_t i, int64_t now)
+{
+	char err[160];
+	uint32_t in = 0;
+	bool out;
+	pthread_mutex_lock(&m->lock);
+	for (uint32_t j = 0; j < m->nservers; j++)
+		in += m->out_until[j] == 0;
+	if (m->out_until[i] == 0 && in > 1) {
+		m->out_until[i] = now + m->conf.memcached_retry_timeout;
+		if (ring_rebuild(m, err, sizeof(err)) < 0)
+			m->out_until[i] = 0;
+		else
+			am_log(LOG_WARNING, "memcached %s:%u: %d timeout%s in a row: out of the ring for "
+			       "%d s, its keys go to the other servers", m->list[i].hostname,
+			       (unsigned)m->list[i].port, atomic_load(&m->timeouts[i]),
+			       atomic_load(&m->timeouts[i]) == 1 ? "" : "s",
+			       m->conf.memcached_retry_timeout);
+		ring_next_return(m);
+	}
+	out = m->out_until[i] != 0;
+	pthread_mutex_unlock(&m->lock);
+	return out;
+}
+
+/* Put back every server whose time out of the ring is over: it is tried
+ * again (and leaves again if it still does not answer). */
+static void ring_return(struct mc_store *m, int64_t now)
+{
+	char err[160];
+	int64_t due = atomic_load(&m->next_return);
+	if (due == 0 || now < due)
+		return;
+	pthread_mutex_lock(&m->lock);
+	for (uint32_t i = 0; i < m->nservers; i++) {
+		if (m->out_until[i] == 0 || m->out_until[i] > now)
+			continue;
+		m->out_until[i] = 0;
+		atomic_store(&m->timeouts[i], 0);
+		am_log(LOG_INFO, "memcached %s:%u: back in the ring, tried again",
+		       m->list[i].hostname, (unsigned)m->list[i].port);
+	}
+	if (ring_rebuild(m, err, sizeof(err)) < 0)
+		am_log(LOG_ERR, "%s", err);
+	ring_next_return(m);
 	pthread_mutex_unlock(&m->lock);
 }
 
 /* One operation in progress: the pooled clone and the key's server. */
 struct mc_call {
 	struct mc_store *m;
-	memcached_st *mc;
-	uint32_t server;             /* index in the server list */
+	struct mc_clone cl;
+	memcached_st *mc;            /* cl.mc */
+	uint32_t server;             /* index in the configured list (nservers: unknown) */
+	bool failed;
 	const char *key;
 };
 
-/* Name "host:port" of server i of mc. */
-static void server_name(memcached_st *mc, uint32_t i, char *out, size_t outlen)
+/* The configured index of the server that holds key in clone mc's ring
+ * (the ring may lack servers that are out, so positions differ). */
+static uint32_t server_of(const struct mc_store *m, memcached_st *mc, const char *key)
 {
-	const memcached_instance_st *in = memcached_server_instance_by_position(mc, i);
-	if (in)
-		snprintf(out, outlen, "%s:%u", memcached_server_name(in),
-			 (unsigned)memcached_server_port(in));
+	const memcached_instance_st *in =
+		memcached_server_instance_by_position(mc, memcached_generate_hash(mc, key, strlen(key)));
+	const char *name = in ? memcached_server_name(in) : NULL;
+	for (uint32_t i = 0; name && i < m->nservers; i++)
+		if (m->list[i].port == memcached_server_port(in) &&
+		    strcmp(m->list[i].hostname, name) == 0)
+			return i;
+	return m->nservers;
+}
+
+/* Name "host:port" of configured server i. */
+static void server_name(const struct mc_store *m, uint32_t i, char *out, size_t outlen)
+{
+	if (i < m->nservers)
+		snprintf(out, outlen, "%s:%u", m->list[i].hostname, (unsigned)m->list[i].port);
 	else
-		snprintf(out, outlen, "server %u", (unsigned)i);
+		snprintf(out, outlen, "(no server)");
 }
 
 /* Take a clone and find the key's server; fail fast when that server
@@ -115,31 +250,55 @@ static int mc_begin(struct mc_call *c, struct mc_store *m, const char *key, char
 	int64_t now = (int64_t)time(NULL), until;
 	c->m = m;
 	c->key = key;
-	if (!(c->mc = pool_take(m, err, errlen)))
+	c->failed = false;
+	ring_return(m, now);
+	if (pool_take(m, &c->cl, err, errlen) < 0)
 		return -1;
-	c->server = memcached_generate_hash(c->mc, key, strlen(key));
+	c->mc = c->cl.mc;
+	c->server = server_of(m, c->mc, key);
 	if (c->server < m->nservers && (until = atomic_load(&m->down_until[c->server])) > now) {
 		char name[300];
-		server_name(c->mc, c->server, name, sizeof(name));
+		server_name(m, c->server, name, sizeof(name));
 		snprintf(err, errlen, "memcached %s: timed out, not asked again for %ld s", name,
 			 (long)(until - now));
-		pool_put(m, c->mc);
+		pool_put(m, c->cl);
 		return -1;
 	}
 	return 0;
 }
 
-/* Describe a failure and, for a timeout, open the server's breaker:
- * libmemcached keeps waiting the full timeout on every call to a server
- * that accepts connections but never answers. */
+/* The call is over: a server that answered has no timeouts in a row. */
+static void mc_end(struct mc_call *c)
+{
+	if (!c->failed && c->server < c->m->nservers && atomic_load(&c->m->timeouts[c->server]))
+		atomic_store(&c->m->timeouts[c->server], 0);
+	pool_put(c->m, c->cl);
+}
+
+/* Server i timed out. With eject, failure_limit timeouts in a row take it
+ * out of the ring; otherwise (or for the last server) the breaker stops
+ * asking it for retry_timeout seconds. */
+static void mc_timed_out(struct mc_store *m, uint32_t i)
+{
+	int64_t now = (int64_t)time(NULL);
+	int n = atomic_fetch_add(&m->timeouts[i], 1) + 1;
+	if (m->conf.memcached_eject && n < m->conf.memcached_failure_limit)
+		return; /* let it time out again before it counts as hung */
+	if (m->conf.memcached_eject && ring_eject(m, i, now))
+		return;
+	atomic_store(&m->down_until[i], now + m->conf.memcached_retry_timeout);
+}
+
+/* Describe a failure; a timeout counts towards taking the server out. */
 static enum am_store_status mc_fail(struct mc_call *c, const char *what, memcached_return_t rc,
 				    char *err, size_t errlen)
 {
 	char name[300];
-	server_name(c->mc, c->server, name, sizeof(name));
+	server_name(c->m, c->server, name, sizeof(name));
 	snprintf(err, errlen, "memcached %s %s: %s", what, name, memcached_strerror(c->mc, rc));
+	c->failed = true;
 	if (rc == MEMCACHED_TIMEOUT && c->server < c->m->nservers)
-		atomic_store(&c->m->down_until[c->server], (int64_t)time(NULL) + c->m->retry_s);
+		mc_timed_out(c->m, c->server);
 	return AM_STORE_ERROR;
 }
 
@@ -182,7 +341,7 @@ static memcached_return_t mc_store_on(struct mc_call *c, int add, const struct a
 				     mc_expiry(ttl), 0);
 	rc = memcached_set(c->mc, c->key, klen, (const char *)buf, sizeof(buf), mc_expiry(ttl), 0);
 	/* libmemcached queues the replica copies unsent: push them out now */
-	if (rc == MEMCACHED_SUCCESS && c->m->replicas > 0)
+	if (rc == MEMCACHED_SUCCESS && c->m->conf.memcached_replicas > 0)
 		(void)memcached_flush_buffers(c->mc);
 	return rc;
 }
@@ -197,7 +356,7 @@ static enum am_store_status mc_get(struct am_store *s, const char *key, int64_t 
 	if (mc_begin(&c, s->impl, key, err, errlen) < 0)
 		return AM_STORE_ERROR;
 	st = mc_get_on(&c, out, err, errlen);
-	pool_put(c.m, c.mc);
+	mc_end(&c);
 	return st;
 }
 
@@ -219,10 +378,10 @@ static enum am_store_status mc_add(struct am_store *s, const char *key,
 			memset(existing, 0, sizeof(*existing));
 	} else if (rc != MEMCACHED_SUCCESS) {
 		st = mc_fail(&c, "add", rc, err, errlen);
-	} else if (c.m->replicas > 0) {
+	} else if (c.m->conf.memcached_replicas > 0) {
 		(void)mc_store_on(&c, 0, v, ttl); /* copy to the replicas */
 	}
-	pool_put(c.m, c.mc);
+	mc_end(&c);
 	return st;
 }
 
@@ -240,7 +399,7 @@ static enum am_store_status mc_set(struct am_store *s, const char *key,
 	rc = mc_store_on(&c, 0, v, ttl);
 	if (rc != MEMCACHED_SUCCESS)
 		st = mc_fail(&c, "set", rc, err, errlen);
-	pool_put(c.m, c.mc);
+	mc_end(&c);
 	return st;
 }
 
@@ -255,7 +414,7 @@ static enum am_store_status mc_touch(struct am_store *s, const char *key, long t
 	(void)now;
 	if (mc_begin(&c, s->impl, key, err, errlen) < 0)
 		return AM_STORE_ERROR;
-	if (c.m->replicas > 0) {
+	if (c.m->conf.memcached_replicas > 0) {
 		st = mc_get_on(&c, &v, err, errlen);
 		rc = st == AM_STORE_OK ? mc_store_on(&c, 0, &v, ttl) : MEMCACHED_SUCCESS;
 	} else {
@@ -265,7 +424,7 @@ static enum am_store_status mc_touch(struct am_store *s, const char *key, long t
 		st = AM_STORE_NOTFOUND;
 	else if (rc != MEMCACHED_SUCCESS)
 		st = mc_fail(&c, "touch", rc, err, errlen);
-	pool_put(c.m, c.mc);
+	mc_end(&c);
 	return st;
 }
 
@@ -284,7 +443,7 @@ static enum am_store_status mc_del(struct am_store *s, const char *key, int64_t 
 		st = AM_STORE_NOTFOUND;
 	else if (rc != MEMCACHED_SUCCESS)
 		st = mc_fail(&c, "delete", rc, err, errlen);
-	pool_put(c.m, c.mc);
+	mc_end(&c);
 	return st;
 }
 
@@ -303,13 +462,16 @@ static void mc_destroy(struct am_store *s)
 	struct mc_store *m = s->impl;
 	if (m) {
 		for (size_t i = 0; i < m->nidle; i++)
-			memcached_free(m->idle[i]);
+			memcached_free(m->idle[i].mc);
 		if (m->master)
 			memcached_free(m->master);
+		memcached_server_list_free(m->list);
 		pthread_cond_destroy(&m->freed);
 		pthread_mutex_destroy(&m->lock);
 		free(m->idle);
 		free((void *)m->down_until);
+		free((void *)m->timeouts);
+		free(m->out_until);
 		free(m);
 	}
 	free(s);
@@ -354,11 +516,10 @@ static int mc_configure(memcached_st *mc, const struct am_store_conf *c, char *e
 	return 0;
 }
 
-/* Parse "host:port[:weight]" entries separated by commas or blanks into mc. */
-static int mc_servers(memcached_st *mc, const char *text, char *err, size_t errlen)
+/* Parse "host:port[:weight]" entries separated by commas or blanks into
+ * m->list. */
+static int mc_servers(struct mc_store *m, const char *text, char *err, size_t errlen)
 {
-	memcached_server_st *list;
-	memcached_return_t rc;
 	char buf[1024];
 	size_t n = 0;
 	if (!text || strlen(text) >= sizeof(buf)) {
@@ -368,19 +529,25 @@ static int mc_servers(memcached_st *mc, const char *text, char *err, size_t errl
 	for (const char *p = text; *p; p++) /* libmemcached splits on commas only */
 		buf[n++] = (*p == ' ' || *p == '\t') ? ',' : *p;
 	buf[n] = '\0';
-	list = memcached_servers_parse(buf);
-	if (!list || memcached_server_list_count(list) == 0) {
-		memcached_server_list_free(list);
+	m->list = memcached_servers_parse(buf);
+	if (!m->list || (m->nservers = memcached_server_list_count(m->list)) == 0) {
 		snprintf(err, errlen, "memcached_servers '%s': no server", text);
 		return -1;
 	}
-	rc = memcached_server_push(mc, list);
-	memcached_server_list_free(list);
-	if (rc != MEMCACHED_SUCCESS) {
-		snprintf(err, errlen, "memcached_servers '%s': %s", text, memcached_strerror(mc, rc));
+	return 0;
+}
+
+/* The per-server arrays and the first ring (every server in). */
+static int mc_ring_init(struct mc_store *m, char *err, size_t errlen)
+{
+	m->down_until = calloc(m->nservers, sizeof(*m->down_until));
+	m->timeouts = calloc(m->nservers, sizeof(*m->timeouts));
+	m->out_until = calloc(m->nservers, sizeof(*m->out_until));
+	if (!m->down_until || !m->timeouts || !m->out_until) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	return 0;
+	return ring_rebuild(m, err, errlen);
 }
 
 /* Open a store on c->memcached_servers (no connection is made yet). */
@@ -389,6 +556,7 @@ struct am_store *am_store_memcached_open(const struct am_store_conf *c, char *er
 {
 	struct am_store *s = calloc(1, sizeof(*s));
 	struct mc_store *m = calloc(1, sizeof(*m));
+	pthread_condattr_t ca;
 	if (!s || !m || c->memcached_pool_size < 1 || c->memcached_timeout_ms < 1) {
 		snprintf(err, errlen, (s && m) ? "memcached pool size and timeout must be positive"
 					       : "out of memory");
@@ -397,34 +565,22 @@ struct am_store *am_store_memcached_open(const struct am_store_conf *c, char *er
 		return NULL;
 	}
 	pthread_mutex_init(&m->lock, NULL);
-	{
-		pthread_condattr_t ca;
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&m->freed, &ca);
-		pthread_condattr_destroy(&ca);
-	}
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->freed, &ca);
+	pthread_condattr_destroy(&ca);
 	s->ops = &mc_ops;
 	s->impl = m;
+	m->conf = *c;
+	m->conf.backend = m->conf.lmdb_path = m->conf.memcached_servers = NULL; /* not ours */
 	m->max = (size_t)c->memcached_pool_size;
-	m->timeout_ms = c->memcached_timeout_ms;
-	m->replicas = c->memcached_replicas;
-	m->idle = calloc(m->max, sizeof(*m->idle));
-	m->master = memcached_create(NULL);
-	if (!m->idle || !m->master) {
+	if (!(m->idle = calloc(m->max, sizeof(*m->idle)))) {
 		snprintf(err, errlen, "out of memory");
 		mc_destroy(s);
 		return NULL;
 	}
-	if (mc_configure(m->master, c, err, errlen) < 0 ||
-	    mc_servers(m->master, c->memcached_servers, err, errlen) < 0) {
-		mc_destroy(s);
-		return NULL;
-	}
-	m->nservers = memcached_server_count(m->master);
-	m->retry_s = c->memcached_retry_timeout;
-	if (!(m->down_until = calloc(m->nservers, sizeof(*m->down_until)))) {
-		snprintf(err, errlen, "out of memory");
+	if (mc_servers(m, c->memcached_servers, err, errlen) < 0 ||
+	    mc_ring_init(m, err, errlen) < 0) {
 		mc_destroy(s);
 		return NULL;
 	}
