@@ -27,6 +27,13 @@
 #include "metrics_http.h"
 
 #define EXIT_USAGE 64
+/* libmilter drops a connection whose packet is over 64 KB (its default),
+ * and an MTA sends each header field as one packet: Postfix up to its
+ * header_size_limit (100 KB by default), Sendmail up to MaxHeadersLength
+ * (32 KB by default, admins raise it) once we ask for more. 1 MB, the
+ * most libmilter offers, takes every header either lets through; it is
+ * also what one header can cost us (libmilter's buffer, the checks' copy). */
+#define AM_MILTER_MAX_DATA ((1024 * 1024) - 1)
 
 struct options {
 	const char *config;
@@ -226,6 +233,7 @@ int main(int argc, char **argv)
 	am_daemon_block_signals();
 	if (smfi_register(*am_callbacks_filter(&slot)) != MI_SUCCESS)
 		die("smfi_register failed");
+	(void)smfi_setmaxdatasize(AM_MILTER_MAX_DATA);
 	open_socket(cfg, uid, gid);
 	/* After the privilege drop: LMDB files belong to the daemon's user. */
 	if ((stores = am_store_registry_new()) == NULL)
