@@ -192,6 +192,7 @@ static void ring_return(struct mc_store *m, int64_t now)
 {
 	char err[160];
 	int64_t due = atomic_load(&m->next_return);
+	bool back = false;
 	if (due == 0 || now < due)
 		return;
 	pthread_mutex_lock(&m->lock);
@@ -200,10 +201,11 @@ static void ring_return(struct mc_store *m, int64_t now)
 			continue;
 		m->out_until[i] = 0;
 		atomic_store(&m->timeouts[i], 0);
+		back = true;
 		am_log(LOG_INFO, "memcached %s:%u: back in the ring, tried again",
 		       m->list[i].hostname, (unsigned)m->list[i].port);
 	}
-	if (ring_rebuild(m, err, sizeof(err)) < 0)
+	if (back && ring_rebuild(m, err, sizeof(err)) < 0)
 		am_log(LOG_ERR, "%s", err);
 	ring_next_return(m);
 	pthread_mutex_unlock(&m->lock);
