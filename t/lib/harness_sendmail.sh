@@ -6,9 +6,10 @@
 # headers our filter added are the H lines of the qf file); its host name
 # and resolver kept on loopback in private mount and UTS namespaces.
 #
-#   sendmail_prepare            fetch (apt-get download, once, cached in
-#                               $top_builddir/t/cache/sendmail) and unpack;
-#                               skip_all with the reason when impossible
+#   sendmail_prepare            find the Sendmail bootstrap.sh unpacked in
+#                               /opt/authmilter-test/sendmail (AM_SENDMAIL_ROOT
+#                               overrides; nothing is downloaded), or
+#                               skip_all with the reason
 #   sendmail_start [MC-LINE...] build the .cf (extra m4 lines before the
 #                               MAILER lines) and run sendmail -bd
 #                               -> SM_PORT SM_PID
@@ -16,39 +17,15 @@
 #   sendmail_qf ID              the qf file of the message whose Message-ID
 #                               contains ID
 
-# Fetch PACKAGE... into $SM_CACHE (apt-get update once if needed).
-_h_sm_fetch() {
-	(cd "$SM_CACHE" && apt-get download -q -o APT::Sandbox::User=root "$@") >>"$SM_CACHE/download.log" 2>&1 && return 0
-	apt-get update -q >>"$SM_CACHE/download.log" 2>&1 &&
-		(cd "$SM_CACHE" && apt-get download -q -o APT::Sandbox::User=root "$@") >>"$SM_CACHE/download.log" 2>&1
-}
-
 # sendmail_prepare: an unpacked Sendmail that runs here, or skip_all.
 sendmail_prepare() {
-	local need p deb missing
+	local missing
 	command -v swaks >/dev/null || skip_all "swaks not installed (bootstrap.sh installs it)"
-	command -v dpkg >/dev/null || skip_all "dpkg not available to unpack the Sendmail packages"
 	[ "$(id -u)" = 0 ] || skip_all "Sendmail's daemon mode needs root here"
-	SM_CACHE="$top_builddir/t/cache/sendmail"
-	SM_ROOT="$SM_CACHE/root"
+	SM_ROOT=${AM_SENDMAIL_ROOT:-/opt/authmilter-test/sendmail}
 	SM="$SM_ROOT/usr/libexec/sendmail/sendmail"
-	if [ ! -x "$SM" ] || [ ! -f "$SM_ROOT/.complete" ]; then
-		mkdir -p "$SM_CACHE" || bail_out "cannot create $SM_CACHE"
-		rm -rf "$SM_ROOT"
-		need=""
-		for p in sendmail-bin sendmail-cf m4 libwrap0; do
-			ls "$SM_CACHE/${p}_"*.deb >/dev/null 2>&1 || need="$need $p"
-		done
-		# shellcheck disable=SC2086
-		[ -z "$need" ] || _h_sm_fetch $need ||
-			skip_all "cannot fetch the Sendmail packages ($need) with apt-get download: $(tail -1 "$SM_CACHE/download.log")"
-		for deb in "$SM_CACHE"/*.deb; do
-			dpkg -x "$deb" "$SM_ROOT" || skip_all "dpkg -x $deb failed"
-		done
-		# setgid would make the loader ignore LD_LIBRARY_PATH (libwrap0 is ours).
-		chmod 0755 "$SM"
-		touch "$SM_ROOT/.complete"
-	fi
+	[ -x "$SM" ] && [ -f "$SM_ROOT/.complete" ] ||
+		skip_all "Sendmail is not unpacked in $SM_ROOT (bootstrap.sh unpacks it)"
 	export LD_LIBRARY_PATH="$SM_ROOT/usr/lib/x86_64-linux-gnu:$SM_ROOT/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 	missing=$(ldd "$SM" 2>/dev/null | awk '/not found/ { print $1 }' | tr '\n' ' ')
 	[ -z "$missing" ] || skip_all "the unpacked sendmail lacks libraries: $missing"
