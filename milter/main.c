@@ -231,9 +231,9 @@ int main(int argc, char **argv)
 	if (!o.foreground && am_daemon_background(err, sizeof(err)) != 0)
 		die(err);
 	am_daemon_block_signals();
+	(void)smfi_setmaxdatasize(AM_MILTER_MAX_DATA);
 	if (smfi_register(*am_callbacks_filter(&slot)) != MI_SUCCESS)
 		die("smfi_register failed");
-	(void)smfi_setmaxdatasize(AM_MILTER_MAX_DATA);
 	open_socket(cfg, uid, gid);
 	/* After the privilege drop: LMDB files belong to the daemon's user. */
 	if ((stores = am_store_registry_new()) == NULL)
