@@ -230,6 +230,13 @@ static void test_lmdb_check(void)
 	c.lmdb_path = "/nonexistent-dir/x.lmdb";
 	ok(am_store_check_conf(&c, warn, sizeof(warn), err, sizeof(err)) == -1,
 	   "-n: a missing directory is an error (%s)", err);
+	c.backend = "memcached";
+	c.memcached_servers = "127.0.0.1:1, 127.0.0.1:2";
+	ok(am_store_check_conf(&c, warn, sizeof(warn), err, sizeof(err)) == 0,
+	   "-n: memcached servers parse (nothing connected)");
+	c.memcached_servers = "";
+	ok(am_store_check_conf(&c, warn, sizeof(warn), err, sizeof(err)) == -1,
+	   "-n: a memcached list the start cannot parse fails (%s)", err);
 }
 
 static void test_registry(void)
