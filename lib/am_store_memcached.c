@@ -11,63 +11,26 @@
  * libmemcached copies only "set" to replicas, so with replicas an add is
  * followed by a set of the same value and a touch is done as get + set.
  *
- * A server that accepts connections but never answers (stopped, or its
- * host swamped) costs the full timeout on every call, and libmemcached
- * (1.1.4 measured) never counts that towards ejection: a dead server
- * leaves the ring, a hung one stays in it for ever. So this file keeps the
- * ring itself: with `eject`, `failure_limit` timeouts in a row take the
- * server out (the master is rebuilt without it, pooled clones of the old
- * ring are freed as they come back), its keys go to the next servers, and
- * after `retry_timeout` seconds it is put back and tried again. Without
- * `eject` (or for the last server in the ring) a breaker shared by all
- * pooled connections stops asking it for retry_timeout seconds; calls for
- * its keys fail at once meanwhile (on_store_error decides).
+ * A server that accepts connections but never answers leaves the ring
+ * after failure_limit timeouts in a row, or is skipped by a breaker: see
+ * am_store_memcached_ring.c, which also owns the server list.
  *
  * A memcached_st is never shared between threads: this file keeps its own
  * small pool of clones of one configured master (a mutex, a condition
  * variable, a bounded wait). Lifetimes over 30 days are sent as absolute
  * Unix times (memcached's rule), computed from the real clock.
  *
- * Not here: any greylisting logic; purging (memcached expires by itself).
+ * Not here: any greylisting logic; purging (memcached expires by itself);
+ * which servers are in the ring (am_store_memcached_ring.c).
  */
-#include "am_store.h"
+#include "am_store_memcached_int.h"
 
 #include <errno.h>
-#include <libmemcached/memcached.h>
 #include <stdbool.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include "am_log.h"
-
-/* A pooled connection and the ring it was cloned from. */
-struct mc_clone {
-	memcached_st *mc;
-	unsigned gen;
-};
-
-struct mc_store {
-	pthread_mutex_t lock;        /* the pool and the ring */
-	pthread_cond_t freed;
-	memcached_st *master;        /* the servers in the ring, configured, only cloned */
-	unsigned gen;                /* ring version: clones of an older one are dropped */
-	struct mc_clone *idle;       /* clones not in use */
-	size_t nidle, created, max;
-	struct am_store_conf conf;   /* timeouts and behaviours (no strings kept) */
-	memcached_server_st *list;   /* every configured server, in order */
-	uint32_t nservers;
-	_Atomic int64_t *down_until; /* per server: shared timeout breaker (Unix s) */
-	_Atomic int *timeouts;       /* per server: timeouts in a row */
-	int64_t *out_until;          /* per server: out of the ring until (Unix s); lock */
-	_Atomic int64_t next_return; /* earliest out_until; 0: every server is in */
-};
-
-static int mc_configure(memcached_st *mc, const struct am_store_conf *c, char *err,
-			size_t errlen);
 
 /* Take a clone from the pool (creating one while below max), waiting at
  * most the I/O timeout. */
@@ -117,100 +80,6 @@ static void pool_put(struct mc_store *m, struct mc_clone cl)
 	pthread_mutex_unlock(&m->lock);
 }
 
-/* A new master holding the servers now in the ring; idle clones of the
- * old one go at once, busy ones when they come back. Under the lock. */
-static int ring_rebuild(struct mc_store *m, char *err, size_t errlen)
-{
-	memcached_server_st *in = NULL;
-	memcached_return_t rc = MEMCACHED_SUCCESS;
-	memcached_st *mc = memcached_create(NULL);
-	for (uint32_t i = 0; mc && rc == MEMCACHED_SUCCESS && i < m->nservers; i++)
-		if (m->out_until[i] == 0)
-			in = memcached_server_list_append_with_weight(in, m->list[i].hostname,
-								      m->list[i].port,
-								      m->list[i].weight, &rc);
-	if (!mc || !in || rc != MEMCACHED_SUCCESS || mc_configure(mc, &m->conf, err, errlen) < 0 ||
-	    memcached_server_push(mc, in) != MEMCACHED_SUCCESS) {
-		snprintf(err, errlen, "memcached: cannot rebuild the server list");
-		memcached_server_list_free(in);
-		memcached_free(mc);
-		return -1;
-	}
-	memcached_server_list_free(in);
-	if (m->master)
-		memcached_free(m->master);
-	m->master = mc;
-	m->gen++;
-	while (m->nidle > 0) {
-		memcached_free(m->idle[--m->nidle].mc);
-		m->created--;
-	}
-	return 0;
-}
-
-/* The earliest time a server out of the ring comes back (0: none out).
- * Under the lock. */
-static void ring_next_return(struct mc_store *m)
-{
-	int64_t next = 0;
-	for (uint32_t i = 0; i < m->nservers; i++)
-		if (m->out_until[i] && (next == 0 || m->out_until[i] < next))
-			next = m->out_until[i];
-	atomic_store(&m->next_return, next);
-}
-
-/* Take server i out of the ring for retry_timeout seconds, unless it is the
- * last one in it. True when it is out (now or already). */
-static bool ring_eject(struct mc_store *m, uint32_t i, int64_t now)
-{
-	char err[160];
-	uint32_t in = 0;
-	bool out;
-	pthread_mutex_lock(&m->lock);
-	for (uint32_t j = 0; j < m->nservers; j++)
-		in += m->out_until[j] == 0;
-	if (m->out_until[i] == 0 && in > 1) {
-		m->out_until[i] = now + m->conf.memcached_retry_timeout;
-		if (ring_rebuild(m, err, sizeof(err)) < 0)
-			m->out_until[i] = 0;
-		else
-			am_log(LOG_WARNING, "memcached %s:%u: %d timeout%s in a row: out of the ring for "
-			       "%d s, its keys go to the other servers", m->list[i].hostname,
-			       (unsigned)m->list[i].port, atomic_load(&m->timeouts[i]),
-			       atomic_load(&m->timeouts[i]) == 1 ? "" : "s",
-			       m->conf.memcached_retry_timeout);
-		ring_next_return(m);
-	}
-	out = m->out_until[i] != 0;
-	pthread_mutex_unlock(&m->lock);
-	return out;
-}
-
-/* Put back every server whose time out of the ring is over: it is tried
- * again (and leaves again if it still does not answer). */
-static void ring_return(struct mc_store *m, int64_t now)
-{
-	char err[160];
-	int64_t due = atomic_load(&m->next_return);
-	bool back = false;
-	if (due == 0 || now < due)
-		return;
-	pthread_mutex_lock(&m->lock);
-	for (uint32_t i = 0; i < m->nservers; i++) {
-		if (m->out_until[i] == 0 || m->out_until[i] > now)
-			continue;
-		m->out_until[i] = 0;
-		atomic_store(&m->timeouts[i], 0);
-		back = true;
-		am_log(LOG_INFO, "memcached %s:%u: back in the ring, tried again",
-		       m->list[i].hostname, (unsigned)m->list[i].port);
-	}
-	if (back && ring_rebuild(m, err, sizeof(err)) < 0)
-		am_log(LOG_ERR, "%s", err);
-	ring_next_return(m);
-	pthread_mutex_unlock(&m->lock);
-}
-
 /* One operation in progress: the pooled clone and the key's server. */
 struct mc_call {
 	struct mc_store *m;
@@ -221,29 +90,6 @@ struct mc_call {
 	const char *key;
 };
 
-/* The configured index of the server that holds key in clone mc's ring
- * (the ring may lack servers that are out, so positions differ). */
-static uint32_t server_of(const struct mc_store *m, memcached_st *mc, const char *key)
-{
-	const memcached_instance_st *in =
-		memcached_server_instance_by_position(mc, memcached_generate_hash(mc, key, strlen(key)));
-	const char *name = in ? memcached_server_name(in) : NULL;
-	for (uint32_t i = 0; name && i < m->nservers; i++)
-		if (m->list[i].port == memcached_server_port(in) &&
-		    strcmp(m->list[i].hostname, name) == 0)
-			return i;
-	return m->nservers;
-}
-
-/* Name "host:port" of configured server i. */
-static void server_name(const struct mc_store *m, uint32_t i, char *out, size_t outlen)
-{
-	if (i < m->nservers)
-		snprintf(out, outlen, "%s:%u", m->list[i].hostname, (unsigned)m->list[i].port);
-	else
-		snprintf(out, outlen, "(no server)");
-}
-
 /* Take a clone and find the key's server; fail fast when that server
  * timed out less than retry_timeout ago. */
 static int mc_begin(struct mc_call *c, struct mc_store *m, const char *key, char *err,
@@ -253,14 +99,14 @@ static int mc_begin(struct mc_call *c, struct mc_store *m, const char *key, char
 	c->m = m;
 	c->key = key;
 	c->failed = false;
-	ring_return(m, now);
+	mc_ring_return(m, now);
 	if (pool_take(m, &c->cl, err, errlen) < 0)
 		return -1;
 	c->mc = c->cl.mc;
-	c->server = server_of(m, c->mc, key);
+	c->server = mc_ring_server_of(m, c->mc, key);
 	if (c->server < m->nservers && (until = atomic_load(&m->down_until[c->server])) > now) {
 		char name[300];
-		server_name(m, c->server, name, sizeof(name));
+		mc_ring_server_name(m, c->server, name, sizeof(name));
 		snprintf(err, errlen, "memcached %s: timed out, not asked again for %ld s", name,
 			 (long)(until - now));
 		pool_put(m, c->cl);
@@ -277,30 +123,16 @@ static void mc_end(struct mc_call *c)
 	pool_put(c->m, c->cl);
 }
 
-/* Server i timed out. With eject, failure_limit timeouts in a row take it
- * out of the ring; otherwise (or for the last server) the breaker stops
- * asking it for retry_timeout seconds. */
-static void mc_timed_out(struct mc_store *m, uint32_t i)
-{
-	int64_t now = (int64_t)time(NULL);
-	int n = atomic_fetch_add(&m->timeouts[i], 1) + 1;
-	if (m->conf.memcached_eject && n < m->conf.memcached_failure_limit)
-		return; /* let it time out again before it counts as hung */
-	if (m->conf.memcached_eject && ring_eject(m, i, now))
-		return;
-	atomic_store(&m->down_until[i], now + m->conf.memcached_retry_timeout);
-}
-
 /* Describe a failure; a timeout counts towards taking the server out. */
 static enum am_store_status mc_fail(struct mc_call *c, const char *what, memcached_return_t rc,
 				    char *err, size_t errlen)
 {
 	char name[300];
-	server_name(c->m, c->server, name, sizeof(name));
+	mc_ring_server_name(c->m, c->server, name, sizeof(name));
 	snprintf(err, errlen, "memcached %s %s: %s", what, name, memcached_strerror(c->mc, rc));
 	c->failed = true;
 	if (rc == MEMCACHED_TIMEOUT && c->server < c->m->nservers)
-		mc_timed_out(c->m, c->server);
+		mc_ring_timed_out(c->m, c->server);
 	return AM_STORE_ERROR;
 }
 
@@ -467,13 +299,10 @@ static void mc_destroy(struct am_store *s)
 			memcached_free(m->idle[i].mc);
 		if (m->master)
 			memcached_free(m->master);
-		memcached_server_list_free(m->list);
+		mc_ring_free(m);
 		pthread_cond_destroy(&m->freed);
 		pthread_mutex_destroy(&m->lock);
 		free(m->idle);
-		free((void *)m->down_until);
-		free((void *)m->timeouts);
-		free(m->out_until);
 		free(m);
 	}
 	free(s);
@@ -484,8 +313,7 @@ static const struct am_store_ops mc_ops = {
 };
 
 /* Apply every behaviour to the master before any clone is made. */
-static int mc_configure(memcached_st *mc, const struct am_store_conf *c, char *err,
-			size_t errlen)
+int mc_configure(memcached_st *mc, const struct am_store_conf *c, char *err, size_t errlen)
 {
 	const struct {
 		memcached_behavior_t b;
@@ -518,40 +346,6 @@ static int mc_configure(memcached_st *mc, const struct am_store_conf *c, char *e
 	return 0;
 }
 
-/* Parse "host:port[:weight]" entries separated by commas or blanks into
- * m->list. */
-static int mc_servers(struct mc_store *m, const char *text, char *err, size_t errlen)
-{
-	char buf[1024];
-	size_t n = 0;
-	if (!text || strlen(text) >= sizeof(buf)) {
-		snprintf(err, errlen, "memcached_servers is empty or too long");
-		return -1;
-	}
-	for (const char *p = text; *p; p++) /* libmemcached splits on commas only */
-		buf[n++] = (*p == ' ' || *p == '\t') ? ',' : *p;
-	buf[n] = '\0';
-	m->list = memcached_servers_parse(buf);
-	if (!m->list || (m->nservers = memcached_server_list_count(m->list)) == 0) {
-		snprintf(err, errlen, "memcached_servers '%s': no server", text);
-		return -1;
-	}
-	return 0;
-}
-
-/* The per-server arrays and the first ring (every server in). */
-static int mc_ring_init(struct mc_store *m, char *err, size_t errlen)
-{
-	m->down_until = calloc(m->nservers, sizeof(*m->down_until));
-	m->timeouts = calloc(m->nservers, sizeof(*m->timeouts));
-	m->out_until = calloc(m->nservers, sizeof(*m->out_until));
-	if (!m->down_until || !m->timeouts || !m->out_until) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	return ring_rebuild(m, err, errlen);
-}
-
 /* Open a store on c->memcached_servers (no connection is made yet). */
 struct am_store *am_store_memcached_open(const struct am_store_conf *c, char *err,
 					 size_t errlen)
@@ -581,8 +375,7 @@ struct am_store *am_store_memcached_open(const struct am_store_conf *c, char *er
 		mc_destroy(s);
 		return NULL;
 	}
-	if (mc_servers(m, c->memcached_servers, err, errlen) < 0 ||
-	    mc_ring_init(m, err, errlen) < 0) {
+	if (mc_ring_init(m, c->memcached_servers, err, errlen) < 0) {
 		mc_destroy(s);
 		return NULL;
 	}
