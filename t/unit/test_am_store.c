@@ -217,6 +217,11 @@ static void test_lmdb_check(void)
 		is_int(am_store_get(s, "g:00000001", 1000, &v, err, sizeof(err)), AM_STORE_NOTFOUND,
 		       "the new store starts empty");
 	am_store_close(s);
+	snprintf(path, sizeof(path), "%s/stub.lmdb", tmpdir);
+	write_records(path, 10);
+	ok(truncate(path, 100) == 0, "a store cut to 100 bytes (its first meta page, partly)");
+	ok(am_store_lmdb_check(path, 64, why, sizeof(why)) == AM_LMDB_DAMAGED,
+	   "check: damaged, not foreign: it starts as LMDB does (%s)", why);
 	snprintf(path, sizeof(path), "%s/notlmdb.lmdb", tmpdir);
 	if ((f = fopen(path, "w"))) {
 		for (int i = 0; i < 1000; i++)
