@@ -185,10 +185,13 @@ const struct am_option am_options[] = {
 	OPT("greylist", "memcached_retry_timeout", AM_OPT_INT, grey_memcached_retry_timeout, "30", 1,
 	    3600, NULL, "Seconds a failed memcached server is left alone before it is tried again."),
 	OPT("greylist", "memcached_failure_limit", AM_OPT_INT, grey_memcached_failure_limit, "1", 1,
-	    100, NULL, "Failures after which a memcached server is marked dead."),
+	    100, NULL, "Failures in a row after which a memcached server is marked dead: "
+	    "connection failures (libmemcached) or timeouts (a server that accepts and never "
+	    "answers)."),
 	OPT("greylist", "memcached_eject", AM_OPT_BOOL, grey_memcached_eject, "yes", 0, 0, NULL,
-	    "yes: a dead server leaves the hash ring, its keys go to the others (their triplets "
-	    "start over) until it answers again. no: its keys fail (on_store_error) meanwhile."),
+	    "yes: a dead or hung server leaves the hash ring, its keys go to the others (their "
+	    "triplets start over); it is tried again after retry_timeout. no: its keys fail "
+	    "(on_store_error) meanwhile."),
 	OPT("greylist", "memcached_replicas", AM_OPT_INT, grey_memcached_replicas, "0", 0, 4, NULL,
 	    "Extra copies of each entry on other servers (binary protocol replication)."),
 	OPT("greylist", "memcached_pool_size", AM_OPT_INT, grey_memcached_pool_size, "32", 1, 1024,

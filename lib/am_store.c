@@ -238,6 +238,14 @@ int am_store_check_conf(const struct am_store_conf *c, char *warn, size_t warnle
 	char why[300], dcopy[PATH_MAX];
 	struct stat st;
 	enum am_store_lmdb_health h;
+	struct am_store *mc;
+	if (c->backend && strcmp(c->backend, "memcached") == 0) {
+		/* its open parses and configures, connecting to nothing */
+		if (!(mc = am_store_memcached_open(c, err, errlen)))
+			return -1;
+		am_store_close(mc);
+		return 0;
+	}
 	if (!c->backend || strcmp(c->backend, "lmdb") != 0)
 		return 0;
 	if (!c->lmdb_path || !*c->lmdb_path || strlen(c->lmdb_path) >= PATH_MAX)

@@ -173,7 +173,8 @@ enum am_store_lmdb_health am_store_lmdb_check(const char *path, long map_mb, cha
  * checked read-only (am_store_lmdb_check); a missing one needs its
  * directory. Damaged with lmdb_move_aside: 0 and a warning in warn (the
  * start moves it aside); damaged otherwise, or unusable: -1 and err.
- * memcached: nothing to check (its open does not connect). */
+ * memcached: the server list and settings, as the start parses them
+ * (nothing is connected to). */
 int am_store_check_conf(const struct am_store_conf *c, char *warn, size_t warnlen, char *err,
 			size_t errlen);
 /* Open by c->backend. */

@@ -20,8 +20,10 @@
 #include "am_store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -109,6 +111,21 @@ static int tree_check(MDB_env *env, char *why, size_t whylen)
 	return rc == 0 ? 0 : -1;
 }
 
+/* True when the file starts as an LMDB file does (the magic number of the
+ * first meta page): a file LMDB refuses is then a damaged store of ours,
+ * not someone else's file that lmdb_path names by mistake. */
+static bool lmdb_magic(const char *path)
+{
+	static const unsigned char magic[4] = {0xde, 0xc0, 0xef, 0xbe}; /* 0xBEEFC0DE, LE */
+	unsigned char buf[4];
+	int fd = open(path, O_RDONLY);
+	bool yes = fd >= 0 && pread(fd, buf, sizeof(buf), 16) == (ssize_t)sizeof(buf) &&
+		   memcmp(buf, magic, sizeof(buf)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return yes;
+}
+
 /* The child's whole job: open read-only, check, say the verdict. */
 static void child_check(const char *path, size_t mapsize, int fd)
 {
@@ -129,6 +146,8 @@ static void child_check(const char *path, size_t mapsize, int fd)
 	if ((rc = mdb_env_create(&env)) != 0 || (rc = mdb_env_set_mapsize(env, mapsize)) != 0)
 		child_say(fd, V_UNUSABLE, mdb_strerror(rc));
 	rc = mdb_env_open(env, path, flags, 0600);
+	if (rc == MDB_INVALID && lmdb_magic(path))
+		child_say(fd, V_DAMAGED, "no valid meta page (cut short or overwritten)");
 	if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
 		child_say(fd, V_UNUSABLE, "not an LMDB file of this version (no valid meta page)");
 	if (rc != 0)

@@ -11,53 +11,37 @@
  * libmemcached copies only "set" to replicas, so with replicas an add is
  * followed by a set of the same value and a touch is done as get + set.
  *
- * A server that accepts connections but never answers (stopped, or its
- * host swamped) would cost the full timeout on every call: after one
- * timeout the store stops asking that server for retry_timeout seconds
- * (a breaker shared by all pooled connections); calls for its keys fail at
- * once meanwhile (on_store_error decides what the mail sees).
+ * A server that accepts connections but never answers leaves the ring
+ * after failure_limit timeouts in a row, or is skipped by a breaker: see
+ * am_store_memcached_ring.c, which also owns the server list.
  *
  * A memcached_st is never shared between threads: this file keeps its own
  * small pool of clones of one configured master (a mutex, a condition
  * variable, a bounded wait). Lifetimes over 30 days are sent as absolute
  * Unix times (memcached's rule), computed from the real clock.
  *
- * Not here: any greylisting logic; purging (memcached expires by itself).
+ * Not here: any greylisting logic; purging (memcached expires by itself);
+ * which servers are in the ring (am_store_memcached_ring.c).
  */
-#include "am_store.h"
+#include "am_store_memcached_int.h"
 
 #include <errno.h>
-#include <libmemcached/memcached.h>
-#include <pthread.h>
-#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-struct mc_store {
-	memcached_st *master;        /* configured once, only cloned */
-	pthread_mutex_t lock;
-	pthread_cond_t freed;
-	memcached_st **idle;         /* clones not in use */
-	size_t nidle, created, max;
-	int timeout_ms;
-	int replicas;
-	int retry_s;
-	uint32_t nservers;
-	_Atomic int64_t *down_until; /* per server: shared timeout breaker (Unix s) */
-};
-
 /* Take a clone from the pool (creating one while below max), waiting at
  * most the I/O timeout. */
-static memcached_st *pool_take(struct mc_store *m, char *err, size_t errlen)
+static int pool_take(struct mc_store *m, struct mc_clone *out, char *err, size_t errlen)
 {
 	struct timespec until;
 	memcached_st *mc = NULL;
-	int rc = 0;
+	int rc = 0, timeout_ms = m->conf.memcached_timeout_ms;
 	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += m->timeout_ms / 1000;
-	until.tv_nsec += (long)(m->timeout_ms % 1000) * 1000000L;
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
 	if (until.tv_nsec >= 1000000000L) {
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
@@ -66,24 +50,32 @@ static memcached_st *pool_take(struct mc_store *m, char *err, size_t errlen)
 	while (m->nidle == 0 && m->created >= m->max && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&m->freed, &m->lock, &until);
 	if (m->nidle > 0) {
-		mc = m->idle[--m->nidle];
+		*out = m->idle[--m->nidle];
+		mc = out->mc;
 	} else if (m->created < m->max) {
-		mc = memcached_clone(NULL, m->master);
-		if (mc)
+		if ((mc = memcached_clone(NULL, m->master))) {
 			m->created++;
+			out->mc = mc;
+			out->gen = m->gen;
+		}
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (!mc)
 		snprintf(err, errlen, "memcached: %s", rc == ETIMEDOUT ? "all pooled connections busy"
 									: "cannot clone connection");
-	return mc;
+	return mc ? 0 : -1;
 }
 
-/* Return a clone to the pool. */
-static void pool_put(struct mc_store *m, memcached_st *mc)
+/* Return a clone to the pool; one of an older ring is freed instead. */
+static void pool_put(struct mc_store *m, struct mc_clone cl)
 {
 	pthread_mutex_lock(&m->lock);
-	m->idle[m->nidle++] = mc;
+	if (cl.gen == m->gen) {
+		m->idle[m->nidle++] = cl;
+	} else {
+		memcached_free(cl.mc);
+		m->created--;
+	}
 	pthread_cond_signal(&m->freed);
 	pthread_mutex_unlock(&m->lock);
 }
@@ -91,21 +83,12 @@ static void pool_put(struct mc_store *m, memcached_st *mc)
 /* One operation in progress: the pooled clone and the key's server. */
 struct mc_call {
 	struct mc_store *m;
-	memcached_st *mc;
-	uint32_t server;             /* index in the server list */
+	struct mc_clone cl;
+	memcached_st *mc;            /* cl.mc */
+	uint32_t server;             /* index in the configured list (nservers: unknown) */
+	bool failed;
 	const char *key;
 };
-
-/* Name "host:port" of server i of mc. */
-static void server_name(memcached_st *mc, uint32_t i, char *out, size_t outlen)
-{
-	const memcached_instance_st *in = memcached_server_instance_by_position(mc, i);
-	if (in)
-		snprintf(out, outlen, "%s:%u", memcached_server_name(in),
-			 (unsigned)memcached_server_port(in));
-	else
-		snprintf(out, outlen, "server %u", (unsigned)i);
-}
 
 /* Take a clone and find the key's server; fail fast when that server
  * timed out less than retry_timeout ago. */
@@ -115,31 +98,41 @@ static int mc_begin(struct mc_call *c, struct mc_store *m, const char *key, char
 	int64_t now = (int64_t)time(NULL), until;
 	c->m = m;
 	c->key = key;
-	if (!(c->mc = pool_take(m, err, errlen)))
+	c->failed = false;
+	mc_ring_return(m, now);
+	if (pool_take(m, &c->cl, err, errlen) < 0)
 		return -1;
-	c->server = memcached_generate_hash(c->mc, key, strlen(key));
+	c->mc = c->cl.mc;
+	c->server = mc_ring_server_of(m, c->mc, key);
 	if (c->server < m->nservers && (until = atomic_load(&m->down_until[c->server])) > now) {
 		char name[300];
-		server_name(c->mc, c->server, name, sizeof(name));
+		mc_ring_server_name(m, c->server, name, sizeof(name));
 		snprintf(err, errlen, "memcached %s: timed out, not asked again for %ld s", name,
 			 (long)(until - now));
-		pool_put(m, c->mc);
+		pool_put(m, c->cl);
 		return -1;
 	}
 	return 0;
 }
 
-/* Describe a failure and, for a timeout, open the server's breaker:
- * libmemcached keeps waiting the full timeout on every call to a server
- * that accepts connections but never answers. */
+/* The call is over: a server that answered has no timeouts in a row. */
+static void mc_end(struct mc_call *c)
+{
+	if (!c->failed && c->server < c->m->nservers && atomic_load(&c->m->timeouts[c->server]))
+		atomic_store(&c->m->timeouts[c->server], 0);
+	pool_put(c->m, c->cl);
+}
+
+/* Describe a failure; a timeout counts towards taking the server out. */
 static enum am_store_status mc_fail(struct mc_call *c, const char *what, memcached_return_t rc,
 				    char *err, size_t errlen)
 {
 	char name[300];
-	server_name(c->mc, c->server, name, sizeof(name));
+	mc_ring_server_name(c->m, c->server, name, sizeof(name));
 	snprintf(err, errlen, "memcached %s %s: %s", what, name, memcached_strerror(c->mc, rc));
+	c->failed = true;
 	if (rc == MEMCACHED_TIMEOUT && c->server < c->m->nservers)
-		atomic_store(&c->m->down_until[c->server], (int64_t)time(NULL) + c->m->retry_s);
+		mc_ring_timed_out(c->m, c->server);
 	return AM_STORE_ERROR;
 }
 
@@ -182,7 +175,7 @@ static memcached_return_t mc_store_on(struct mc_call *c, int add, const struct a
 				     mc_expiry(ttl), 0);
 	rc = memcached_set(c->mc, c->key, klen, (const char *)buf, sizeof(buf), mc_expiry(ttl), 0);
 	/* libmemcached queues the replica copies unsent: push them out now */
-	if (rc == MEMCACHED_SUCCESS && c->m->replicas > 0)
+	if (rc == MEMCACHED_SUCCESS && c->m->conf.memcached_replicas > 0)
 		(void)memcached_flush_buffers(c->mc);
 	return rc;
 }
@@ -197,7 +190,7 @@ static enum am_store_status mc_get(struct am_store *s, const char *key, int64_t 
 	if (mc_begin(&c, s->impl, key, err, errlen) < 0)
 		return AM_STORE_ERROR;
 	st = mc_get_on(&c, out, err, errlen);
-	pool_put(c.m, c.mc);
+	mc_end(&c);
 	return st;
 }
 
@@ -219,10 +212,10 @@ static enum am_store_status mc_add(struct am_store *s, const char *key,
 			memset(existing, 0, sizeof(*existing));
 	} else if (rc != MEMCACHED_SUCCESS) {
 		st = mc_fail(&c, "add", rc, err, errlen);
-	} else if (c.m->replicas > 0) {
+	} else if (c.m->conf.memcached_replicas > 0) {
 		(void)mc_store_on(&c, 0, v, ttl); /* copy to the replicas */
 	}
-	pool_put(c.m, c.mc);
+	mc_end(&c);
 	return st;
 }
 
@@ -240,7 +233,7 @@ static enum am_store_status mc_set(struct am_store *s, const char *key,
 	rc = mc_store_on(&c, 0, v, ttl);
 	if (rc != MEMCACHED_SUCCESS)
 		st = mc_fail(&c, "set", rc, err, errlen);
-	pool_put(c.m, c.mc);
+	mc_end(&c);
 	return st;
 }
 
@@ -255,7 +248,7 @@ static enum am_store_status mc_touch(struct am_store *s, const char *key, long t
 	(void)now;
 	if (mc_begin(&c, s->impl, key, err, errlen) < 0)
 		return AM_STORE_ERROR;
-	if (c.m->replicas > 0) {
+	if (c.m->conf.memcached_replicas > 0) {
 		st = mc_get_on(&c, &v, err, errlen);
 		rc = st == AM_STORE_OK ? mc_store_on(&c, 0, &v, ttl) : MEMCACHED_SUCCESS;
 	} else {
@@ -265,7 +258,7 @@ static enum am_store_status mc_touch(struct am_store *s, const char *key, long t
 		st = AM_STORE_NOTFOUND;
 	else if (rc != MEMCACHED_SUCCESS)
 		st = mc_fail(&c, "touch", rc, err, errlen);
-	pool_put(c.m, c.mc);
+	mc_end(&c);
 	return st;
 }
 
@@ -284,7 +277,7 @@ static enum am_store_status mc_del(struct am_store *s, const char *key, int64_t 
 		st = AM_STORE_NOTFOUND;
 	else if (rc != MEMCACHED_SUCCESS)
 		st = mc_fail(&c, "delete", rc, err, errlen);
-	pool_put(c.m, c.mc);
+	mc_end(&c);
 	return st;
 }
 
@@ -303,13 +296,13 @@ static void mc_destroy(struct am_store *s)
 	struct mc_store *m = s->impl;
 	if (m) {
 		for (size_t i = 0; i < m->nidle; i++)
-			memcached_free(m->idle[i]);
+			memcached_free(m->idle[i].mc);
 		if (m->master)
 			memcached_free(m->master);
+		mc_ring_free(m);
 		pthread_cond_destroy(&m->freed);
 		pthread_mutex_destroy(&m->lock);
 		free(m->idle);
-		free((void *)m->down_until);
 		free(m);
 	}
 	free(s);
@@ -320,8 +313,7 @@ static const struct am_store_ops mc_ops = {
 };
 
 /* Apply every behaviour to the master before any clone is made. */
-static int mc_configure(memcached_st *mc, const struct am_store_conf *c, char *err,
-			size_t errlen)
+int mc_configure(memcached_st *mc, const struct am_store_conf *c, char *err, size_t errlen)
 {
 	const struct {
 		memcached_behavior_t b;
@@ -354,41 +346,13 @@ static int mc_configure(memcached_st *mc, const struct am_store_conf *c, char *e
 	return 0;
 }
 
-/* Parse "host:port[:weight]" entries separated by commas or blanks into mc. */
-static int mc_servers(memcached_st *mc, const char *text, char *err, size_t errlen)
-{
-	memcached_server_st *list;
-	memcached_return_t rc;
-	char buf[1024];
-	size_t n = 0;
-	if (!text || strlen(text) >= sizeof(buf)) {
-		snprintf(err, errlen, "memcached_servers is empty or too long");
-		return -1;
-	}
-	for (const char *p = text; *p; p++) /* libmemcached splits on commas only */
-		buf[n++] = (*p == ' ' || *p == '\t') ? ',' : *p;
-	buf[n] = '\0';
-	list = memcached_servers_parse(buf);
-	if (!list || memcached_server_list_count(list) == 0) {
-		memcached_server_list_free(list);
-		snprintf(err, errlen, "memcached_servers '%s': no server", text);
-		return -1;
-	}
-	rc = memcached_server_push(mc, list);
-	memcached_server_list_free(list);
-	if (rc != MEMCACHED_SUCCESS) {
-		snprintf(err, errlen, "memcached_servers '%s': %s", text, memcached_strerror(mc, rc));
-		return -1;
-	}
-	return 0;
-}
-
 /* Open a store on c->memcached_servers (no connection is made yet). */
 struct am_store *am_store_memcached_open(const struct am_store_conf *c, char *err,
 					 size_t errlen)
 {
 	struct am_store *s = calloc(1, sizeof(*s));
 	struct mc_store *m = calloc(1, sizeof(*m));
+	pthread_condattr_t ca;
 	if (!s || !m || c->memcached_pool_size < 1 || c->memcached_timeout_ms < 1) {
 		snprintf(err, errlen, (s && m) ? "memcached pool size and timeout must be positive"
 					       : "out of memory");
@@ -397,34 +361,21 @@ struct am_store *am_store_memcached_open(const struct am_store_conf *c, char *er
 		return NULL;
 	}
 	pthread_mutex_init(&m->lock, NULL);
-	{
-		pthread_condattr_t ca;
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&m->freed, &ca);
-		pthread_condattr_destroy(&ca);
-	}
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->freed, &ca);
+	pthread_condattr_destroy(&ca);
 	s->ops = &mc_ops;
 	s->impl = m;
+	m->conf = *c;
+	m->conf.backend = m->conf.lmdb_path = m->conf.memcached_servers = NULL; /* not ours */
 	m->max = (size_t)c->memcached_pool_size;
-	m->timeout_ms = c->memcached_timeout_ms;
-	m->replicas = c->memcached_replicas;
-	m->idle = calloc(m->max, sizeof(*m->idle));
-	m->master = memcached_create(NULL);
-	if (!m->idle || !m->master) {
+	if (!(m->idle = calloc(m->max, sizeof(*m->idle)))) {
 		snprintf(err, errlen, "out of memory");
 		mc_destroy(s);
 		return NULL;
 	}
-	if (mc_configure(m->master, c, err, errlen) < 0 ||
-	    mc_servers(m->master, c->memcached_servers, err, errlen) < 0) {
-		mc_destroy(s);
-		return NULL;
-	}
-	m->nservers = memcached_server_count(m->master);
-	m->retry_s = c->memcached_retry_timeout;
-	if (!(m->down_until = calloc(m->nservers, sizeof(*m->down_until)))) {
-		snprintf(err, errlen, "out of memory");
+	if (mc_ring_init(m, c->memcached_servers, err, errlen) < 0) {
 		mc_destroy(s);
 		return NULL;
 	}

@@ -31,6 +31,13 @@
 #include "metrics_http.h"
 
 #define EXIT_USAGE 64
+/* libmilter drops a connection whose packet is over 64 KB (its default),
+ * and an MTA sends each header field as one packet: Postfix up to its
+ * header_size_limit (100 KB by default), Sendmail up to MaxHeadersLength
+ * (32 KB by default, admins raise it) once we ask for more. 1 MB, the
+ * most libmilter offers, takes every header either lets through; it is
+ * also what one header can cost us (libmilter's buffer, the checks' copy). */
+#define AM_MILTER_MAX_DATA ((1024 * 1024) - 1)
 
 struct options {
 	const char *config;
@@ -271,6 +278,7 @@ int main(int argc, char **argv)
 	if (!o.foreground && am_daemon_background(err, sizeof(err)) != 0)
 		die(err);
 	am_daemon_block_signals();
+	(void)smfi_setmaxdatasize(AM_MILTER_MAX_DATA);
 	if (smfi_register(*am_callbacks_filter(&slot)) != MI_SUCCESS)
 		die("smfi_register failed");
 	open_socket(cfg, user.uid, user.gid);

@@ -508,6 +508,7 @@ static void test_store_errors(void)
 		diag("%s", err);
 	am_grey_rcpt(g, &mx, "a@s.example", "b@rcpt.example", &none, &res);
 	ok(res.outcome == AM_GREY_ERROR && !res.tempfail, "store down, fail open: error, accepted");
+	ok(res.store_errors >= 1, "the failed store operations are counted (%u)", res.store_errors);
 	ok(strstr(res.reason, "memcached") != NULL, "reason names the store: %s", res.reason);
 	ok(am_dns_now_ms() - t0 < 2000, "failure answered within the timeout");
 	am_grey_free(g);

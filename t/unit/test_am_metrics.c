@@ -53,6 +53,7 @@ static void feed(struct am_metrics *mx)
 	v.action = AM_ACT_TEMPFAIL;
 	am_metrics_rcpt(mx, &g, &v, am_metrics_clock(mx) - 3000);   /* 3 ms ago */
 	g.outcome = AM_GREY_PASS;
+	g.store_errors = 2; /* a pass whose refreshes failed: counted all the same */
 	v.action = AM_ACT_NONE;
 	am_metrics_rcpt(mx, &g, &v, am_metrics_clock(mx));
 	r.dkim.checked = true;
@@ -95,6 +96,7 @@ static void test_counters(void)
 	is_int((int)sample(t, "authmilter_actions_total{stage=\"eom\",action=\"reject\"}"), 1, "eom reject");
 	is_int((int)sample(t, "authmilter_greylist_total{outcome=\"new\"}"), 1, "greylist new");
 	is_int((int)sample(t, "authmilter_greylist_total{outcome=\"pass\"}"), 1, "greylist pass");
+	is_int((int)sample(t, "authmilter_greylist_store_errors_total"), 2, "store errors, every one");
 	is_int((int)sample(t, "authmilter_dns_queries_total"), 5, "dns queries counted once");
 	is_int((int)sample(t, "authmilter_dns_errors_total{error=\"timeout\"}"), 2, "dns timeouts");
 	is_int((int)sample(t, "authmilter_dns_errors_total{error=\"servfail\"}"), 1, "dns servfails");

@@ -2,12 +2,15 @@
  * test_am_store.c - unit tests of the greylisting store layer: SHA-256 (the
  * key hash), the value encoding, memcached's 30-day expiry rule, the LMDB
  * backend (create-if-absent, expiry, touch, purge, map full, state kept
- * across close and reopen) and the registry that keeps one environment per
- * file. Runs in a temporary directory.
+ * across close and reopen), the check of an existing LMDB file (truncated,
+ * not LMDB; refused or moved aside) and the registry that keeps one
+ * environment per file. Runs in a temporary directory.
  */
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "am_sha256.h"
@@ -150,6 +153,97 @@ static void test_lmdb_full(void)
 	am_store_close(s);
 }
 
+/* How many files match pattern. */
+static size_t count_files(const char *pattern)
+{
+	glob_t g;
+	size_t n = glob(pattern, 0, NULL, &g) == 0 ? g.gl_pathc : 0;
+	globfree(&g);
+	return n;
+}
+
+/* A store of n records at path, closed again. */
+static void write_records(const char *path, int n)
+{
+	struct am_store_conf c;
+	struct am_store_value v = {1000, 1000, 0, AM_STORE_PENDING};
+	struct am_store *s;
+	char err[256], key[32];
+	am_store_conf_defaults(&c);
+	c.lmdb_path = path;
+	if (!(s = am_store_lmdb_open(&c, err, sizeof(err))))
+		return;
+	for (int i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "g:%08d", i);
+		am_store_add(s, key, &v, 3600, 1000, NULL, err, sizeof(err));
+	}
+	am_store_close(s);
+}
+
+static void test_lmdb_check(void)
+{
+	struct am_store_conf c;
+	struct am_store_value v;
+	struct am_store *s;
+	struct stat st;
+	char path[512], pattern[600], why[300] = "", err[512] = "", warn[512] = "";
+	FILE *f;
+	am_store_conf_defaults(&c);
+	snprintf(path, sizeof(path), "%s/check.lmdb", tmpdir);
+	c.lmdb_path = path;
+	is_int(am_store_lmdb_check(path, 64, why, sizeof(why)), AM_LMDB_ABSENT, "check: absent file");
+	is_int(am_store_check_conf(&c, warn, sizeof(warn), err, sizeof(err)), 0,
+	       "-n: an absent file in an existing directory is fine");
+	write_records(path, 2000);
+	ok(am_store_lmdb_check(path, 64, why, sizeof(why)) == AM_LMDB_OK, "check: intact file (%s)", why);
+	ok(stat(path, &st) == 0 && truncate(path, st.st_size / 2) == 0, "file cut to half its size");
+	is_int(am_store_lmdb_check(path, 64, why, sizeof(why)), AM_LMDB_DAMAGED, "check: truncated file");
+	ok(strncmp(why, "truncated: ", 11) == 0 && strstr(why, "but its last page"), "... says so (%s)",
+	   why);
+	ok(am_store_lmdb_open(&c, err, sizeof(err)) == NULL, "refused by default (lmdb_move_aside off)");
+	ok(strstr(err, "damaged, truncated: ") && strstr(err, "refused"), "... and why (%s)", err);
+	is_int(am_store_check_conf(&c, warn, sizeof(warn), err, sizeof(err)), -1,
+	       "-n: refused, as the start would");
+	c.lmdb_move_aside = true;
+	is_int(am_store_check_conf(&c, warn, sizeof(warn), err, sizeof(err)), 0,
+	       "-n with move-aside: passes ...");
+	ok(strstr(warn, "damaged, truncated: ") && strstr(warn, "will move it aside"),
+	   "... with a warning (%s)", warn);
+	s = am_store_lmdb_open(&c, err, sizeof(err));
+	ok(s != NULL, "move-aside: opens%s%s", s ? "" : ": ", s ? "" : err);
+	snprintf(pattern, sizeof(pattern), "%s.damaged.*", path);
+	is_int((int)count_files(pattern), 1, "the damaged file is kept beside it");
+	if (s)
+		is_int(am_store_get(s, "g:00000001", 1000, &v, err, sizeof(err)), AM_STORE_NOTFOUND,
+		       "the new store starts empty");
+	am_store_close(s);
+	snprintf(path, sizeof(path), "%s/stub.lmdb", tmpdir);
+	write_records(path, 10);
+	ok(truncate(path, 100) == 0, "a store cut to 100 bytes (its first meta page, partly)");
+	ok(am_store_lmdb_check(path, 64, why, sizeof(why)) == AM_LMDB_DAMAGED,
+	   "check: damaged, not foreign: it starts as LMDB does (%s)", why);
+	snprintf(path, sizeof(path), "%s/notlmdb.lmdb", tmpdir);
+	if ((f = fopen(path, "w"))) {
+		for (int i = 0; i < 1000; i++)
+			fputs("not an LMDB file at all\n", f);
+		fclose(f);
+	}
+	ok(am_store_lmdb_check(path, 64, why, sizeof(why)) == AM_LMDB_UNUSABLE, "check: not LMDB (%s)",
+	   why);
+	ok(am_store_lmdb_open(&c, err, sizeof(err)) == NULL && stat(path, &st) == 0,
+	   "never moved aside, even with move-aside (it may be someone else's file)");
+	c.lmdb_path = "/nonexistent-dir/x.lmdb";
+	ok(am_store_check_conf(&c, warn, sizeof(warn), err, sizeof(err)) == -1,
+	   "-n: a missing directory is an error (%s)", err);
+	c.backend = "memcached";
+	c.memcached_servers = "127.0.0.1:1, 127.0.0.1:2";
+	ok(am_store_check_conf(&c, warn, sizeof(warn), err, sizeof(err)) == 0,
+	   "-n: memcached servers parse (nothing connected)");
+	c.memcached_servers = "";
+	ok(am_store_check_conf(&c, warn, sizeof(warn), err, sizeof(err)) == -1,
+	   "-n: a memcached list the start cannot parse fails (%s)", err);
+}
+
 static void test_registry(void)
 {
 	struct am_store_registry *r = am_store_registry_new();
@@ -190,6 +284,7 @@ int main(void)
 	test_value_and_expiry();
 	test_lmdb_store();
 	test_lmdb_full();
+	test_lmdb_check();
 	test_registry();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
