@@ -30,6 +30,7 @@
 
 #include "am_dkim.h"
 #include "am_dkim_bodylen.h"
+#include "am_dkim_keycache.h"
 
 struct am_dkim {
 	DKIM_LIB *lib;
@@ -185,6 +186,12 @@ struct am_dkim *am_dkim_new(struct am_dns *dns, const struct am_dkim_options *op
 
 	if (d == NULL || dns == NULL) {
 		snprintf(err, errlen, dns ? "out of memory" : "no DNS resolver");
+		free(d);
+		return NULL;
+	}
+	/* Parsed keys are kept in front of OpenSSL (am_dkim_keycache.c). */
+	if (am_dkim_keycache_init() != 0) {
+		snprintf(err, errlen, "OpenSSL's d2i_PUBKEY_bio not found");
 		free(d);
 		return NULL;
 	}
