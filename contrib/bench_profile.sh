@@ -4,7 +4,8 @@
 # The daemon runs under valgrind's callgrind with every check on (as in
 # make bench: SPF, DKIM, DMARC, BIMI, greylisting on memcached); the bench
 # corpus is sent once to warm every cache, then PROFILE_MESSAGES (default
-# 400) messages of the 4 KB RSA corpus at 4 connections (contrib/milterload).
+# 400) messages of the 4 KB RSA corpus (PROFILE_CORPUS=big: the 100 KB one)
+# at 4 connections (contrib/milterload).
 # That is done twice, with 100 and with 100 + PROFILE_MESSAGES measured
 # messages, and the difference of the two profiles divided by
 # PROFILE_MESSAGES is the cost of one message, start-up and warm-up gone
@@ -43,7 +44,7 @@ profile() {
 	AM_DAEMON_WRAPPER="valgrind --tool=callgrind --callgrind-out-file=$T/cg/out.$1" \
 		daemon_start "$T/am.ini" || return 1
 	bench_warmup "$AM_SOCKET" || return 1
-	"$ML" -s "$AM_SOCKET" -q -c 4 -n "$1" -t 60 -M "$T/corpus/rsa4k.manifest"
+	"$ML" -s "$AM_SOCKET" -q -c 4 -n "$1" -t 60 -M "$T/corpus/${PROFILE_CORPUS:-rsa4k}.manifest"
 	daemon_stop
 	cp "$T/cg/out.$1" "$OUT.$1"
 }
@@ -51,7 +52,7 @@ profile() {
 # counts FILE INCLUSIVE: "count function" lines of a profile.
 counts() {
 	callgrind_annotate --inclusive="$2" --threshold=100 "$OUT.$1" 2>/dev/null |
-		awk '/^ *[0-9,]+ .*:/ { n = $1; gsub(",", "", n); $1 = ""; sub(/ \([^)]*\)$/, ""); print n "\t" substr($0, 2) }'
+		awk '/^ *[0-9,]+ .*:/ && !/=>/ { n = $1; gsub(",", "", n); $1 = ""; sub(/ \([^)]*\)$/, ""); print n "\t" substr($0, 2) }'
 }
 
 # per_message INCLUSIVE: the top functions per message, from the difference.
