@@ -1,33 +1,39 @@
 #!/bin/bash
-# contrib/bench.sh - benchmark authmilter (and, where installed, Debian's
-# opendkim + opendmarc on the same corpus and load) and write BENCHMARKS.md.
+# contrib/bench.sh - benchmark authmilter against its floor (contrib/nullmilter:
+# the same milter negotiation, every stage received, nothing decided), no
+# milter at all, and, where installed, Debian's opendkim + opendmarc; write
+# BENCHMARKS.md with the figures and the issue-17 targets met or not.
 #
 # Everything runs on loopback: the test DNS server of t/lib/harness.sh
 # (unbound answering from a zone file, warmed up before measuring),
-# memcached for greylisting, the daemon on a unix socket, and
-# contrib/milterload replaying a corpus signed at bench time (RSA-2048 by
-# Mail::DKIM via t/data/dkim/sign-mail-dkim.pl; ed25519 by dkimpy via
-# sign-dkimpy.py, as Debian's Mail::DKIM cannot sign ed25519) at 1, 10 and 50
-# concurrent connections, BENCH_SECONDS (default 5) per run. Per run: messages
-# per second, latency percentiles, the daemon's CPU seconds per 1000 messages
-# (utime + stime from /proc/PID/stat), and at the end its peak RSS (VmHWM).
+# memcached for greylisting, each filter on a unix socket, a corpus signed
+# at bench time (RSA-2048 by Mail::DKIM via t/data/dkim/sign-mail-dkim.pl;
+# ed25519 by dkimpy via sign-dkimpy.py; ~4 KB and ~100 KB messages).
+#
+# 1. Through Postfix (contrib/bench_postfix.sh): the project's private
+#    Postfix (t/lib/harness_postfix.sh), one smtpd port per system,
+#    smtp-source at 1, 10 and 50 sessions (4 KB) and 10 sessions (100 KB),
+#    the systems interleaved; msg/s, session latency percentiles, the
+#    milter's and Postfix's CPU per message (/proc/PID/stat utime+stime).
+# 2. Over the socket: contrib/milterload straight at each filter's socket
+#    at 1, 10 and 50 connections, every corpus, BENCH_SECONDS each, the
+#    systems interleaved.
+# 3. Soak: BENCH_SOAK messages (default 20000; the issue's target is
+#    1,000,000) at 50 connections against authmilter, VmRSS sampled.
 #
 # authmilter runs with every check on: SPF, DKIM, DMARC, BIMI, greylisting
-# on memcached (clients = all, delay = 0). A warm-up pass sends each message
-# twice, so every triplet is known and passed: the measured messages do the
-# store look-ups but are not tempfailed (tempfails would be counted apart).
-#
-# The peers (when /usr/sbin/opendkim and /usr/sbin/opendmarc exist) run in a
-# private network and mount namespace (unshare; needs root): opendmarc reads
-# /etc/resolv.conf, so a copy of the test DNS server answers on port 53 of
-# the namespace's own loopback, and /etc/resolv.conf is bind-mounted there
-# only. milterload drives them as smtpd_milters would: opendkim then
-# opendmarc, the latter seeing the former's Authentication-Results header.
+# on memcached (clients = all, delay = 0; a warm-up passes every triplet
+# first). The peers run in a private network and mount namespace (unshare;
+# needs root) whose loopback has a copy of the DNS server on port 53.
 #
 # Usage: contrib/bench.sh   (or `make bench`). Env: top_srcdir, top_builddir
 # (default: this checkout, or the current directory when it has
-# config.status), BENCH_SECONDS, BENCH_OUT (default $top_srcdir/BENCHMARKS.md),
-# BENCH_PEERS=no to skip the peers. Not part of `make check`.
+# config.status), BENCH_SECONDS (default 5), BENCH_PF_SCALE (Postfix
+# message counts in percent, default 100), BENCH_SOAK (default 20000; 0
+# skips), BENCH_OUT (default $top_srcdir/BENCHMARKS.md), BENCH_NOTE (a
+# sentence for BENCHMARKS.md, e.g. what else ran on the machine),
+# BENCH_PEERS=no to skip the peers, BENCH_POSTFIX=no to skip the Postfix
+# mode. Not part of `make check`.
 set -u
 # Options: -h/--help only; any other argument is an error, not a start of
 # the whole benchmark.
@@ -53,21 +59,32 @@ if [ -z "${top_builddir:-}" ]; then
 fi
 export top_srcdir top_builddir
 BENCH_SECONDS=${BENCH_SECONDS:-5}
+BENCH_SOAK=${BENCH_SOAK:-20000}
 BENCH_OUT=${BENCH_OUT:-$top_srcdir/BENCHMARKS.md}
 CONNS="1 10 50"
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/daemon_auth.sh"
 . "$top_srcdir/contrib/bench_lib.sh"
+. "$top_srcdir/contrib/bench_null.sh"
+. "$top_srcdir/contrib/bench_postfix.sh"
+. "$top_srcdir/contrib/bench_write.sh"
 harness_init bench
 
 ML=$top_builddir/contrib/milterload
 AM=$top_builddir/milter/authmilter
-for f in "$ML" "$AM"; do [ -x "$f" ] || { echo "bench: $f not built (run make)" >&2; exit 1; }; done
+for f in "$ML" "$AM" "$top_builddir/contrib/nullmilter" "$top_builddir/t/milter-drive"; do
+	[ -x "$f" ] || { echo "bench: $f not built (run make)" >&2; exit 1; }
+done
 [ -x /usr/sbin/unbound ] || { echo "bench: unbound missing" >&2; exit 1; }
 command -v memcached >/dev/null || { echo "bench: memcached missing" >&2; exit 1; }
 perl -MMail::DKIM::Signer -e 1 2>/dev/null || { echo "bench: Mail::DKIM missing" >&2; exit 1; }
 /usr/bin/python3 -c 'import dkim, nacl' 2>/dev/null || { echo "bench: dkimpy missing (python3-dkim python3-nacl)" >&2; exit 1; }
-if ldd "$AM" | grep -q libasan; then echo "bench: $AM is built with ASan; use a plain build" >&2; exit 1; fi
+if ldd "$AM" | grep -q -E 'libasan|libtsan'; then echo "bench: $AM is built with a sanitizer; use a plain build" >&2; exit 1; fi
+PF=""
+if [ "${BENCH_POSTFIX:-yes}" != no ]; then
+	if command -v postfix >/dev/null && command -v smtp-source >/dev/null; then PF=yes
+	else echo "# Postfix or smtp-source missing: no through-Postfix figures"; fi
+fi
 T0=$(date +%s)
 
 echo "# DNS, memcached and the corpus"
@@ -76,29 +93,49 @@ dns_start "$T/zone" || exit 1
 memcached_start || exit 1
 bench_corpus "$T/corpus" || { echo "bench: signing the corpus failed" >&2; exit 1; }
 
-echo "# authmilter"
+echo "# authmilter, the null milter with its negotiation, the peers"
 daemon_config "$T/am.ini" greylist.enable=yes greylist.store=memcached greylist.clients=all \
 	greylist.delay=0 "greylist.memcached_servers=$AM_MEMCACHED_SERVERS" \
 	greylist.memcached_pool_size=64 log.facility=mail
 daemon_start "$T/am.ini" || exit 1
-bench_warmup "$AM_SOCKET" || exit 1
-bench_sample authmilter "$AM_SOCKET" || exit 1
-bench_matrix authmilter "$AM_DAEMON_PID" "$AM_SOCKET"
-AM_RSS=$(vmhwm "$AM_DAEMON_PID")
-daemon_stop
-
+mapfile -t NULL_ARGS < <(null_args "$AM_SOCKET")
+[ "${#NULL_ARGS[@]}" -ge 4 ] || { echo "bench: cannot read authmilter's negotiation" >&2; exit 1; }
+null_start null "${NULL_ARGS[@]}" || exit 1
+bench_warmup "$AM_SOCKET" && bench_sample authmilter "$AM_SOCKET" || exit 1
+SOCK_SYSTEMS="null|$NULL_PID|$NULL_SOCKET authmilter|$AM_DAEMON_PID|$AM_SOCKET"
 PEERS=""
 if [ "${BENCH_PEERS:-yes}" != no ] && [ -x /usr/sbin/opendkim ] && [ -x /usr/sbin/opendmarc ]; then
-	echo "# opendkim + opendmarc"
-	if peers_start; then
+	if peers_start && bench_warmup "$PEER_SOCKETS" && bench_sample peers "$PEER_SOCKETS"; then
 		PEERS=yes
-		bench_warmup "$PEER_SOCKETS" && bench_sample peers "$PEER_SOCKETS" || PEERS=""
+		SOCK_SYSTEMS="$SOCK_SYSTEMS peers|$OPENDKIM_PID,$OPENDMARC_PID|${PEER_SOCKETS// /,}"
+	else
+		echo "# the peers did not start or did not pass: measured without them"
+		peers_stop
 	fi
-	if [ -n "$PEERS" ]; then
-		bench_matrix peers "$OPENDKIM_PID $OPENDMARC_PID" "$PEER_SOCKETS"
-		PEER_RSS="$(vmhwm "$OPENDKIM_PID") $(vmhwm "$OPENDMARC_PID")"
-	fi
-	peers_stop
 fi
+
+if [ -n "$PF" ]; then
+	echo "# through Postfix"
+	pf_bench_start || exit 1
+	pf_add none "" && pf_add null "$NULL_SOCKET" && pf_add authmilter "$AM_SOCKET" || exit 1
+	[ -n "$PEERS" ] && { pf_add peers "${PEER_SOCKETS// /,}" || exit 1; }
+	pf_reload && pf_warmup && pf_sample authmilter || exit 1
+	pf_matrix
+	postfix_stop
+fi
+
+echo "# over the socket"
+sock_matrix
+if [ "$BENCH_SOAK" -gt 0 ]; then
+	echo "# soak: $BENCH_SOAK messages at 50 connections"
+	soak "$AM_DAEMON_PID" "$AM_SOCKET" "$BENCH_SOAK"
+	cat "$T/soak.out"
+fi
+AM_RSS=$(vmhwm "$AM_DAEMON_PID")
+NULL_RSS=$(vmhwm "$NULL_PID")
+[ -n "$PEERS" ] && PEER_RSS="$(vmhwm "$OPENDKIM_PID") $(vmhwm "$OPENDMARC_PID")"
+daemon_stop
+null_stop
+peers_stop
 bench_write "$BENCH_OUT" "$(($(date +%s) - T0))"
 echo "# wrote $BENCH_OUT in $(($(date +%s) - T0)) s"

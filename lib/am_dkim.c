@@ -31,6 +31,7 @@
 #include "am_dkim.h"
 #include "am_dkim_bodylen.h"
 #include "am_dkim_select.h"
+#include "am_dkim_keycache.h"
 
 struct am_dkim {
 	DKIM_LIB *lib;
@@ -62,6 +63,7 @@ struct am_dkim_msg {
 	char authors[AM_DKIM_AUTHORS_MAX][AM_DOMAIN_MAX]; /* From domains, to verify theirs first */
 	size_t nauthors;
 	struct am_dkim_bodylen len_simple, len_relaxed;
+	bool count_len;                         /* a signature has l=: count the body */
 };
 
 /* Options from the loaded configuration. */
@@ -206,6 +208,12 @@ struct am_dkim *am_dkim_new(struct am_dns *dns, const struct am_dkim_options *op
 		free(d);
 		return NULL;
 	}
+	/* Parsed keys are kept in front of OpenSSL (am_dkim_keycache.c). */
+	if (am_dkim_keycache_init() != 0) {
+		snprintf(err, errlen, "OpenSSL's d2i_PUBKEY_bio not found");
+		free(d);
+		return NULL;
+	}
 	d->dns = dns;
 	d->opt.max_signatures = AM_DKIM_DEFAULT_MAX_SIGS;
 	d->opt.min_key_bits = AM_DKIM_DEFAULT_MIN_KEY_BITS;
@@ -327,6 +335,22 @@ int am_dkim_header(struct am_dkim_msg *m, const char *name, const char *value)
 	return 0; /* other fields libopendkim refuses simply do not count */
 }
 
+/* Does any signature carry l=? Only then is the canonical body length
+ * read (judge_good), and counting it cost more than hashing the body.
+ * True when the list cannot be read, to count as before. */
+static bool any_length_tag(DKIM *dkim)
+{
+	DKIM_SIGINFO **sigs = NULL;
+	int n = 0;
+
+	if (dkim_getsiglist(dkim, &sigs, &n) != DKIM_STAT_OK)
+		return true;
+	for (int i = 0; i < n; i++)
+		if (dkim_sig_gettagvalue(sigs[i], 0, (u_char *)"l") != NULL)
+			return true;
+	return false;
+}
+
 /* End of headers: false when there is no signature to verify. */
 bool am_dkim_eoh(struct am_dkim_msg *m)
 {
@@ -342,6 +366,7 @@ bool am_dkim_eoh(struct am_dkim_msg *m)
 		return m->signed_msg = false;
 	if (st != DKIM_STAT_OK)
 		set_broken(m, "end of headers", st);
+	m->count_len = st != DKIM_STAT_OK || any_length_tag(m->dkim);
 	return m->signed_msg = true;
 }
 
@@ -354,8 +379,10 @@ int am_dkim_body(struct am_dkim_msg *m, const unsigned char *buf, size_t len)
 		am_dkim_eoh(m);
 	if (!m->signed_msg || m->broken || len == 0)
 		return 0;
-	am_dkim_bodylen_feed(&m->len_simple, buf, len);
-	am_dkim_bodylen_feed(&m->len_relaxed, buf, len);
+	if (m->count_len) {
+		am_dkim_bodylen_feed(&m->len_simple, buf, len);
+		am_dkim_bodylen_feed(&m->len_relaxed, buf, len);
+	}
 	m->body_crlf = buf[len - 1] == '\n' && (len > 1 ? buf[len - 2] : m->last) == '\r';
 	m->last = buf[len - 1];
 	m->body_fed = true;

@@ -8,6 +8,10 @@
  * ub_resolve_async() and the calling thread waits on a condition variable
  * until the answer or its deadline; past the deadline the query is
  * cancelled. A private thread per context delivers answers (ub_process).
+ * In front of it, an answer cache of the context's own (am_dns_cache.c)
+ * answers repeated questions in the calling thread, each for no longer
+ * than the TTL libunbound reported: that round trip through two threads
+ * (pipes, poll, a condition variable) cost more than the checks' own work.
  */
 #include <errno.h>
 #include <poll.h>
@@ -20,9 +24,14 @@
 #include <unistd.h>
 
 #include "am_dns.h"
+#include "am_dns_cache.h"
+
+/* Answers kept in front of libunbound (direct-mapped slots). */
+#define AM_DNS_CACHE_SLOTS 4096
 
 struct ub_impl {
 	struct ub_ctx *ctx;
+	struct am_dns_cache *cache;
 	pthread_t thread;
 	int stop_pipe[2];
 };
@@ -165,11 +174,14 @@ static void ub_query(struct am_dns *dns, const char *name, enum am_rrtype type, 
 		     struct am_dns_answer *ans)
 {
 	struct ub_impl *u = dns->impl;
-	struct pending *p = pending_new();
+	struct pending *p;
 	struct timespec until = deadline_after(timeout_ms);
+	int64_t asked_ms = am_dns_now_ms();
 	int id = 0;
 
-	if (p == NULL) {
+	if (am_dns_cache_get(u->cache, name, type, asked_ms, ans))
+		return;
+	if ((p = pending_new()) == NULL) {
 		ans->status = AM_DNS_ERROR;
 		return;
 	}
@@ -194,10 +206,13 @@ static void ub_query(struct am_dns *dns, const char *name, enum am_rrtype type, 
 			return;
 		}
 	}
-	if (p->err != 0 || p->res == NULL)
+	if (p->err != 0 || p->res == NULL) {
 		ans->status = AM_DNS_SERVFAIL;
-	else
+	} else {
 		fill_answer(p->res, ans);
+		if (!p->res->bogus)
+			am_dns_cache_put(u->cache, name, type, ans, p->res->ttl, asked_ms);
+	}
 	pending_unref_locked(p);
 }
 
@@ -211,6 +226,7 @@ static void ub_destroy(struct am_dns *dns)
 	close(u->stop_pipe[0]);
 	close(u->stop_pipe[1]);
 	ub_ctx_delete(u->ctx);
+	am_dns_cache_free(u->cache);
 	free(u);
 	free(dns);
 }
@@ -270,7 +286,8 @@ struct am_dns *am_dns_unbound_new(const char *nameservers, const char *trust_anc
 	struct am_dns *dns = calloc(1, sizeof(*dns));
 	struct ub_impl *u = calloc(1, sizeof(*u));
 
-	if (dns == NULL || u == NULL || (u->ctx = ub_ctx_create()) == NULL) {
+	if (dns == NULL || u == NULL || (u->ctx = ub_ctx_create()) == NULL ||
+	    (u->cache = am_dns_cache_new(AM_DNS_CACHE_SLOTS)) == NULL) {
 		snprintf(err, errlen, "cannot create a libunbound context");
 		goto fail;
 	}
@@ -293,6 +310,8 @@ struct am_dns *am_dns_unbound_new(const char *nameservers, const char *trust_anc
 fail:
 	if (u != NULL && u->ctx != NULL)
 		ub_ctx_delete(u->ctx);
+	if (u != NULL)
+		am_dns_cache_free(u->cache);
 	free(u);
 	free(dns);
 	return NULL;
