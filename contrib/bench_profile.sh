@@ -16,6 +16,14 @@
 # beside the CPU figures of make bench. Output files: PROFILE_OUT.100 and
 # PROFILE_OUT.N (default $top_builddir/callgrind.out.bench).
 set -u
+if [ $# -gt 0 ]; then
+	usage='usage: contrib/bench_profile.sh [-h | --help]   (make bench-profile)
+Instructions per message under callgrind; environment: PROFILE_MESSAGES
+(default 400), PROFILE_CORPUS=big (the 100 KB corpus), PROFILE_OUT.'
+	case $1 in -h | --help) echo "$usage"; exit 0 ;; esac
+	echo "$usage" >&2
+	exit 64
+fi
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 export top_srcdir top_builddir

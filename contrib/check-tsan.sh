@@ -12,6 +12,14 @@
 # Env: TSAN_CONNS (default 1000), TSAN_SECONDS per phase (default 5),
 # TSAN_PHASES (default 3), TSAN_REBUILD=no to reuse an existing build.
 set -u
+if [ $# -gt 0 ]; then
+	usage='usage: contrib/check-tsan.sh [-h | --help]   (make check-tsan)
+The daemon built with ThreadSanitizer, under the 1000-connection load test;
+environment: TSAN_CONNS, TSAN_SECONDS, TSAN_PHASES, TSAN_REBUILD=no.'
+	case $1 in -h | --help) echo "$usage"; exit 0 ;; esac
+	echo "$usage" >&2
+	exit 64
+fi
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 B=$top_builddir/build-tsan

@@ -190,6 +190,10 @@ int main(int argc, char **argv)
 	const char *sock = NULL;
 	int o;
 
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
 	while ((o = getopt(argc, argv, "p:A:P:M:h")) != -1) {
 		int bad = 0;
 		switch (o) {

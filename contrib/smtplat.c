@@ -178,6 +178,14 @@ static int parse_addr(char *s)
 	return inet_pton(AF_INET, s, &g.addr.sin_addr) == 1 ? 0 : -1;
 }
 
+/* How to call it. */
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: smtplat -s SESSIONS -m COUNT -H HELO -f FROM -t TO -F FILE HOST:PORT\n"
+		   "Sends COUNT copies of FILE over SESSIONS SMTP sessions and prints the\n"
+		   "per-message latency percentiles (for make bench).\n");
+}
+
 int main(int argc, char **argv)
 {
 	pthread_t th[MAX_SESSIONS];
@@ -185,6 +193,10 @@ int main(int argc, char **argv)
 	const char *file = NULL;
 	int o;
 
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		usage(stdout);
+		return 0;
+	}
 	while ((o = getopt(argc, argv, "s:m:H:f:t:F:")) != -1) {
 		switch (o) {
 		case 's': sessions = atol(optarg); break;
@@ -193,12 +205,12 @@ int main(int argc, char **argv)
 		case 'f': g.from = optarg; break;
 		case 't': g.to = optarg; break;
 		case 'F': file = optarg; break;
-		default: return 64;
+		default: usage(stderr); return 64;
 		}
 	}
 	if (optind + 1 != argc || sessions < 1 || sessions > MAX_SESSIONS || g.count < 1 ||
 	    g.count > MAX_COUNT || !g.helo || !g.from || !g.to || !file || parse_addr(argv[optind]) < 0) {
-		fprintf(stderr, "usage: smtplat -s SESSIONS -m COUNT -H HELO -f FROM -t TO -F FILE HOST:PORT\n");
+		usage(stderr);
 		return 64;
 	}
 	if (load(file) < 0 || (g.lat = calloc((size_t)g.count, sizeof(double))) == NULL) {
