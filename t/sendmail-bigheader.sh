@@ -47,8 +47,7 @@ big() {
 	ok $? "$3: accepted at SMTP" || printf '%s\n' "$out" | grep -E '^ *<' | tail -4 | sed 's/^/#   /'
 	like "$out" '<- +250 .*(queued|Message accepted)' "$3: 250 after DATA, not a 4xx (the filter was not dropped)"
 	qf=$(sendmail_qf "$1@example\.com")
-	ar=$(awk '/^H/ { p = ($0 ~ /^H[^A-Za-z]*Authentication-Results: /) } p && /^H/ { sub(/^H[^A-Za-z]*Authentication-Results: /, ""); printf "%s", $0; next }
-		p && /^[ \t]/ { printf " %s", $0; next } { p = 0 }' "$qf" 2>/dev/null | tr -s ' \t' ' ')
+	ar=$(sendmail_qf_ar "$qf")
 	like "$ar" 'dkim=pass \(2048-bit key\) header\.d=example\.com' "$3: our AR in the qf file: dkim=pass (every byte of X-Big read)"
 	wait_for 20 decided "$before"
 	ok $? "$3: decision line: accept, dkim pass"

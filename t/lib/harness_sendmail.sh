@@ -10,12 +10,18 @@
 #                               /opt/authmilter-test/sendmail (AM_SENDMAIL_ROOT
 #                               overrides; nothing is downloaded), or
 #                               skip_all with the reason
-#   sendmail_start [MC-LINE...] build the .cf (extra m4 lines before the
-#                               MAILER lines) and run sendmail -bd
-#                               -> SM_PORT SM_PID
+#   sendmail_filter             etc/sendmail.mc's INPUT_MAIL_FILTER line,
+#                               pointed at the test daemon's socket
+#   sendmail_cf [MC-LINE...]    build the .cf (extra m4 lines before the
+#                               MAILER lines) -> SM_PORT
+#   sendmail_run                run sendmail -bd on it, wait until it
+#                               listens -> SM_PID
+#   sendmail_start [MC-LINE...] sendmail_cf, then sendmail_run
 #   sendmail_send FROM RCPT FILE  swaks transcript; status 0 when accepted
 #   sendmail_qf ID              the qf file of the message whose Message-ID
 #                               contains ID
+#   sendmail_qf_ar QF           our Authentication-Results in that qf file,
+#                               unfolded
 
 # sendmail_prepare: an unpacked Sendmail that runs here, or skip_all.
 sendmail_prepare() {
@@ -34,16 +40,22 @@ sendmail_prepare() {
 	SM_M4=$(command -v m4 || echo "$SM_ROOT/usr/bin/m4")
 }
 
-# sendmail_start [MC-LINE...]: Sendmail on a free port with our filter line
-# (the test daemon's socket); status 0 when it listens.
-sendmail_start() {
+# sendmail_filter: etc/sendmail.mc's own filter line, so the tests run
+# what the admin copies, with the test daemon's socket.
+sendmail_filter() {
+	grep '^INPUT_MAIL_FILTER(' "$top_srcdir/etc/sendmail.mc" |
+		sed "s|unix:/run/authmilter/authmilter.sock|unix:${AM_SOCKET_PATH:?daemon_start first}|"
+}
+
+# sendmail_cf [MC-LINE...]: the .cf for a Sendmail on a free port with our
+# filter line; status 0 when m4 built it.
+sendmail_cf() {
 	local filter line
 	SM_PORT=$(free_port)
 	mkdir -p -m 0700 "$T/mqueue"
 	printf 'hosts files\naliases files\n' >"$T/service.switch"
 	: >"$T/aliases"
-	filter=$(grep '^INPUT_MAIL_FILTER(' "$top_srcdir/etc/sendmail.mc" |
-		sed "s|unix:/run/authmilter/authmilter.sock|unix:${AM_SOCKET_PATH:?daemon_start first}|")
+	filter=$(sendmail_filter)
 	{
 		cat <<EOF
 divert(-1)
@@ -71,6 +83,15 @@ EOF
 		diag "m4 failed: $(cat "$T/m4.err")"
 		return 1
 	}
+}
+
+# sendmail_run: sendmail -bd on the .cf sendmail_cf built; status 0 when it
+# listens. Sendmail resolves its own name (and clients') through the
+# system resolver before it reads the .cf: run it in its own mount and UTS
+# namespaces, where the host name is mx.sendmail.example, /etc/hosts knows
+# it (IPv4 and IPv6) and /etc/resolv.conf names only 127.0.0.1, so nothing
+# leaves the loopback and nothing waits for an unreachable nameserver.
+sendmail_run() {
 	printf '127.0.0.1 mx.sendmail.example localhost\n::1 mx.sendmail.example localhost\n' >"$T/hosts"
 	printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$T/resolv.conf"
 	unshare -m -u sh -c 'mount --bind "$1/hosts" /etc/hosts && mount --bind "$1/resolv.conf" /etc/resolv.conf &&
@@ -84,6 +105,11 @@ EOF
 	wait_for 20 tcp_open "$SM_PORT"
 }
 
+# sendmail_start [MC-LINE...]: sendmail_cf and sendmail_run in one step.
+sendmail_start() {
+	sendmail_cf "$@" && sendmail_run
+}
+
 # sendmail_send FROM RCPT FILE: swaks transcript; status 0 when accepted.
 sendmail_send() {
 	swaks --server 127.0.0.1 --port "${SM_PORT:?sendmail_start first}" --helo client.example \
@@ -93,4 +119,11 @@ sendmail_send() {
 # sendmail_qf ID: the queued message's qf file (Message-ID containing ID).
 sendmail_qf() {
 	grep -l "$1" "$T"/mqueue/qf* 2>/dev/null | head -1
+}
+
+# sendmail_qf_ar QF: our Authentication-Results from the qf file's H line
+# and its continuation lines (the header is folded), unfolded.
+sendmail_qf_ar() {
+	awk '/^H/ { p = ($0 ~ /^H[^A-Za-z]*Authentication-Results: /) } p && /^H/ { sub(/^H[^A-Za-z]*Authentication-Results: /, ""); printf "%s", $0; next }
+		p && /^[ \t]/ { printf " %s", $0; next } { p = 0 }' "$1" 2>/dev/null | tr -s ' \t' ' '
 }
