@@ -13,10 +13,9 @@ harness_init arc-sealed
 /usr/bin/python3 -c 'import dkim, authres' 2>/dev/null ||
 	skip_all "python3-dkim or python3-authres missing (apt-get install python3-dkim python3-authres)"
 DATA=$top_srcdir/t/data/dkim
-key() { sed -n "s/^$1\._domainkey\.example\.com TXT //p" "$DATA/keys.zone"; }
 {
-	echo "rsa._domainkey.lists.example. 300 IN TXT $(key rsa2048 | sed 's/\(.\{250\}\)/\1" "/g; s/^/"/; s/$/"/')"
-	echo "short._domainkey.lists.example. 300 IN TXT \"$(key short)\""
+	zone_txt rsa._domainkey.lists.example "$(fixture_key rsa2048)"
+	zone_txt short._domainkey.lists.example "$(fixture_key short)"
 } >"$T/zone"
 dns_start "$T/zone" || bail_out "unbound did not start"
 

@@ -12,10 +12,7 @@ harness_init milter-bigheader
 
 perl -MMail::DKIM::Signer -e1 2>/dev/null || skip_all "Mail::DKIM not installed (libmail-dkim-perl)"
 DATA="$top_srcdir/t/data/dkim"
-awk '$1 == "rsa2048._domainkey.example.com" {
-	v = $0; sub(/^[^ ]+ TXT /, "", v); out = ""
-	while (length(v) > 0) { out = out " \"" substr(v, 1, 255) "\""; v = substr(v, 256) }
-	print $1 ". 300 IN TXT" out }' "$DATA/keys.zone" >"$T/zone"
+zone_txt rsa2048._domainkey.example.com "$(fixture_key rsa2048)" >"$T/zone"
 dns_start "$T/zone" || bail_out "no DNS server"
 daemon_config "$T/am.ini" spf.enable=no dmarc.enable=no
 daemon_start "$T/am.ini" || bail_out "daemon did not start"

@@ -10,8 +10,7 @@
 . "$top_srcdir/t/lib/daemon_config.sh"
 harness_init postfix-arc
 
-command -v postfix >/dev/null || skip_all "postfix not installed (bootstrap.sh installs it)"
-command -v swaks >/dev/null || skip_all "swaks not installed (bootstrap.sh installs it)"
+postfix_require
 [ -x /usr/sbin/unbound ] || skip_all "unbound is not installed"
 /usr/bin/python3 -c 'import dkim, authres' 2>/dev/null ||
 	skip_all "python3-dkim or python3-authres missing (apt-get install python3-dkim python3-authres)"
@@ -20,12 +19,11 @@ PSL=/usr/share/publicsuffix/public_suffix_list.dat
 
 LIST=198.51.100.20
 DATA=$top_srcdir/t/data/dkim
-key=$(sed -n 's/^rsa2048\._domainkey\.example\.com TXT //p' "$DATA/keys.zone")
 {
 	echo "lists.example. 300 IN TXT \"v=spf1 ip4:$LIST -all\""
 	echo 'author.example. 300 IN TXT "v=spf1 ip4:192.0.2.0/24 -all"'
 	echo '_dmarc.author.example. 300 IN TXT "v=DMARC1; p=reject"'
-	echo "sel._domainkey.lists.example. 300 IN TXT $(sed 's/\(.\{250\}\)/\1" "/g; s/^/"/; s/$/"/' <<<"$key")"
+	zone_txt sel._domainkey.lists.example "$(fixture_key rsa2048)"
 } >"$T/zone"
 dns_start "$T/zone" || bail_out "no DNS server"
 daemon_config "$T/am.ini" dmarc.discovery=psl dmarc.psl_file="$PSL" dmarc.strict=yes \
@@ -65,7 +63,7 @@ like "$ar" "arc=pass \\(i=1 sealer lists\\.example\\) smtp\\.remote-ip=${LIST//.
 	"our AR: arc=pass smtp.remote-ip header.oldest-pass"
 like "$ar" 'dmarc=fail \(.*override=trusted_forwarder.*\) header\.from=author\.example' \
 	"our AR: dmarc=fail with the override trusted_forwarder"
-qid=$(sed -n 's/.*postfix\/cleanup\[[0-9]*\]: \([0-9A-F]*\): message-id=<sealed@author\.example>.*/\1/p' "$AM_PF_LOG" | head -1)
+qid=$(postfix_qid 'sealed@author\.example')
 daemon_wait_log "$qid: conn=[^ ]+ action=accept .* arc=\"pass\\(i=1,sealer=lists\\.example\\)\" arc_trusted=lists\\.example .*dmarc_override=trusted_forwarder dmarc_override_comment=\"arc sealer lists\\.example\""
 ok $? "decision line under Postfix's queue id ($qid): arc=pass, arc_trusted, override trusted_forwarder"
 

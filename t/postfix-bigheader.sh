@@ -13,16 +13,12 @@
 . "$top_srcdir/t/lib/daemon_config.sh"
 harness_init postfix-bigheader
 
-command -v postfix >/dev/null || skip_all "postfix not installed (bootstrap.sh installs it)"
-command -v swaks >/dev/null || skip_all "swaks not installed (bootstrap.sh installs it)"
+postfix_require
 perl -MMail::DKIM::Signer -e1 2>/dev/null || skip_all "Mail::DKIM not installed (libmail-dkim-perl)"
 DATA="$top_srcdir/t/data/dkim"
 {
 	echo 'example.com. 300 IN TXT "v=spf1 ip4:192.0.2.0/24 -all"'
-	awk '$1 == "rsa2048._domainkey.example.com" {
-		v = $0; sub(/^[^ ]+ TXT /, "", v); out = ""
-		while (length(v) > 0) { out = out " \"" substr(v, 1, 255) "\""; v = substr(v, 256) }
-		print $1 ". 300 IN TXT" out }' "$DATA/keys.zone"
+	zone_txt rsa2048._domainkey.example.com "$(fixture_key rsa2048)"
 } >"$T/zone"
 dns_start "$T/zone" || bail_out "no DNS server"
 daemon_config "$T/am.ini" dmarc.enable=no
@@ -50,9 +46,9 @@ big() {
 	postfix_wait_mail "$1"
 	ok $? "$4: delivered"
 	msg=$(postfix_mail "$1")
-	ar=$(printf '%s\n' "$msg" | awk '/^Authentication-Results: mx\.test\.example/ {p = 1; print; next} p && /^[ \t]/ {print; next} {p = 0}' | tr -d '\n')
+	ar=$(postfix_ar "$msg")
 	like "$ar" "spf=pass .*dkim=$3" "$4: delivered with our AR: spf=pass, dkim=$3"
-	qid=$(sed -n "s/.*postfix\/cleanup\[[0-9]*\]: \([0-9A-F]*\): message-id=<$1@example\.com>.*/\1/p" "$AM_PF_LOG" | head -1)
+	qid=$(postfix_qid "$1@example\.com")
 	daemon_wait_log "$qid: conn=[^ ]+ action=accept .*dkim=\"$3"
 	ok $? "$4: decision line under Postfix's queue id ($qid)"
 }

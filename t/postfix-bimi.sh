@@ -9,8 +9,7 @@
 . "$top_srcdir/t/lib/daemon_config.sh"
 harness_init postfix-bimi
 
-command -v postfix >/dev/null || skip_all "postfix not installed (bootstrap.sh installs it)"
-command -v swaks >/dev/null || skip_all "swaks not installed (bootstrap.sh installs it)"
+postfix_require
 [ -x /usr/sbin/unbound ] || skip_all "unbound is not installed"
 PSL=/usr/share/publicsuffix/public_suffix_list.dat
 [ -r "$PSL" ] || skip_all "no public suffix list ($PSL; apt-get install publicsuffix)"
@@ -62,7 +61,7 @@ ar=$(headers alice Authentication-Results | grep '^Authentication-Results: mx\.t
 like "$ar" 'dmarc=pass' "our AR: dmarc=pass"
 like "$ar" 'bimi=pass header\.d=brand\.example header\.selector=default policy\.authority=none' \
 	"our AR: bimi=pass header.d header.selector policy.authority=none"
-qid=$(sed -n 's/.*postfix\/cleanup\[[0-9]*\]: \([0-9A-F]*\): message-id=<brand\.eml@brand\.example>.*/\1/p' "$AM_PF_LOG" | head -1)
+qid=$(postfix_qid 'brand\.eml@brand\.example')
 daemon_wait_log "$qid: conn=[^ ]+ action=accept .* bimi=pass "
 ok $? "decision line under Postfix's queue id ($qid) says bimi=pass"
 

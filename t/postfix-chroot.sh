@@ -14,8 +14,7 @@
 harness_init postfix-chroot
 
 [ "$(id -u)" = 0 ] || skip_all "not root: a private Postfix runs smtpd chrooted only as root"
-command -v postfix >/dev/null || skip_all "postfix not installed (bootstrap.sh installs it)"
-command -v swaks >/dev/null || skip_all "swaks not installed (bootstrap.sh installs it)"
+postfix_require
 id authmilter >/dev/null 2>&1 || skip_all "no user authmilter (bootstrap.sh creates it)"
 id -nG postfix | grep -qw authmilter || skip_all "postfix is not in group authmilter (bootstrap.sh adds it)"
 

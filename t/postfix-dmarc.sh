@@ -11,8 +11,7 @@
 . "$top_srcdir/t/lib/daemon_config.sh"
 harness_init postfix-dmarc
 
-command -v postfix >/dev/null || skip_all "postfix not installed (bootstrap.sh installs it)"
-command -v swaks >/dev/null || skip_all "swaks not installed (bootstrap.sh installs it)"
+postfix_require
 
 cat >"$T/zone" <<'EOF2'
 bank.example. 300 IN TXT "v=spf1 ip4:192.0.2.0/24 -all"
@@ -49,10 +48,10 @@ ok $? "and delivered (not held)"
 is "$(postfix_held_count)" 0 "nothing in the hold queue"
 msg=$(postfix_mail alice)
 like "$msg" '^X-Authmilter-Quarantine: Held by the DMARC policy of bank\.example' "delivered with the marker header"
-ar=$(printf '%s\n' "$msg" | awk '/^Authentication-Results: mx\.test\.example/ {p = 1; print; next} p && /^[ \t]/ {print; next} {p = 0}' | tr -d '\n')
+ar=$(postfix_ar "$msg")
 like "$ar" 'dmarc=fail \(p=reject dis=quarantine override=mailing_list\)[[:space:]]+header\.from=bank\.example' \
 	"the AR: the DMARC failure, the disposition and the override"
-qid=$(sed -n 's/.*postfix\/cleanup\[[0-9]*\]: \([0-9A-F]*\): message-id=<plan-1@bank\.example>.*/\1/p' "$AM_PF_LOG" | head -1)
+qid=$(postfix_qid 'plan-1@bank\.example')
 daemon_wait_log "$qid: conn=[^ ]+ action=accept reason=dmarc stage=eom client=\\[203\\.0\\.113\\.10\\] .*dmarc=\"fail\\(p=reject,dis=quarantine\\)\" hfrom=bank\\.example .*dmarc_override=mailing_list dmarc_override_comment=\"list dev\\.lists\\.example\\.org, SPF pass for lists\\.example\\.org\""
 ok $? "decision line under the queue id ($qid) names the override mailing_list and why"
 

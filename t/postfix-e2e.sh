@@ -10,12 +10,11 @@
 . "$top_srcdir/t/lib/daemon_config.sh"
 harness_init postfix-e2e
 
-command -v postfix >/dev/null || skip_all "postfix not installed (bootstrap.sh installs it)"
-command -v swaks >/dev/null || skip_all "swaks not installed (bootstrap.sh installs it)"
+postfix_require
 perl -MMail::DKIM::Signer -e1 2>/dev/null || skip_all "Mail::DKIM not installed (libmail-dkim-perl)"
 DATA="$top_srcdir/t/data/dkim"
 
-# Zone: SPF, DMARC and the DKIM key (the fixture's public key, in 255-byte strings).
+# Zone: SPF, DMARC and the DKIM key (the fixture's public key, split by zone_txt).
 {
 	cat <<'EOF'
 example.com. 300 IN TXT "v=spf1 ip4:192.0.2.0/24 -all"
@@ -25,10 +24,7 @@ _dmarc.quar.example. 300 IN TXT "v=DMARC1; p=quarantine"
 pass.example. 300 IN TXT "v=spf1 ip4:192.0.2.0/24 -all"
 fail.example. 300 IN TXT "v=spf1 -all"
 EOF
-	awk '$1 == "rsa2048._domainkey.example.com" {
-		v = $0; sub(/^[^ ]+ TXT /, "", v); out = ""
-		while (length(v) > 0) { out = out " \"" substr(v, 1, 255) "\""; v = substr(v, 256) }
-		print $1 ". 300 IN TXT" out }' "$DATA/keys.zone"
+	zone_txt rsa2048._domainkey.example.com "$(fixture_key rsa2048)"
 } >"$T/zone"
 dns_start "$T/zone" || bail_out "no DNS server"
 # The hold queue is an option now (the default delivers with a marker,
@@ -49,11 +45,11 @@ ok $? "signed message accepted at SMTP"
 postfix_wait_mail bob
 ok $? "signed message delivered"
 msg=$(postfix_mail bob)
-ar=$(printf '%s\n' "$msg" | awk '/^Authentication-Results: mx\.test\.example/ {p = 1; print; next} p && /^[ \t]/ {print; next} {p = 0}' | tr -d '\n')
+ar=$(postfix_ar "$msg")
 like "$ar" 'spf=pass smtp\.mailfrom=example\.com' "delivered AR: spf=pass"
 like "$ar" 'dkim=pass \(2048-bit key\)[[:space:]]+header\.d=example\.com' "delivered AR: dkim=pass with the key size"
 like "$ar" 'dmarc=pass \(p=reject dis=none\)[[:space:]]+header\.from=example\.com' "delivered AR: dmarc=pass"
-qid=$(sed -n 's/.*postfix\/cleanup\[[0-9]*\]: \([0-9A-F]*\): message-id=<signed@example\.com>.*/\1/p' "$AM_PF_LOG" | head -1)
+qid=$(postfix_qid 'signed@example\.com')
 ok $([ -n "$qid" ] && echo 0 || echo 1) "Postfix queue id found ($qid)"
 daemon_wait_log "$qid: conn=[^ ]+ action=accept reason=pass stage=eom client=\\[192\\.0\\.2\\.1\\] .*dkim=\"pass\\(d=example\\.com\\)\" dmarc=\"pass"
 ok $? "decision line in the daemon's log under Postfix's queue id"

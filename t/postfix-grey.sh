@@ -8,8 +8,7 @@
 . "$top_srcdir/t/lib/daemon_config.sh"
 harness_init postfix-grey
 
-command -v postfix >/dev/null || skip_all "Postfix is not installed"
-command -v swaks >/dev/null || skip_all "swaks is not installed"
+postfix_require
 
 cat >"$T/zone" <<'EOF'
 sender.example. 300 IN TXT "v=spf1 ip4:192.0.2.0/24 -all"

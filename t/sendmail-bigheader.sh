@@ -19,10 +19,7 @@ sendmail_prepare
 DATA="$top_srcdir/t/data/dkim"
 {
 	echo 'example.com. 300 IN TXT "v=spf1 ip4:127.0.0.1 -all"'
-	awk '$1 == "rsa2048._domainkey.example.com" {
-		v = $0; sub(/^[^ ]+ TXT /, "", v); out = ""
-		while (length(v) > 0) { out = out " \"" substr(v, 1, 255) "\""; v = substr(v, 256) }
-		print $1 ". 300 IN TXT" out }' "$DATA/keys.zone"
+	zone_txt rsa2048._domainkey.example.com "$(fixture_key rsa2048)"
 } >"$T/zone"
 dns_start "$T/zone" || bail_out "no DNS server"
 daemon_config "$T/am.ini"

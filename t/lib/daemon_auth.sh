@@ -1,9 +1,9 @@
 # t/lib/daemon_auth.sh - sourced after t/lib/harness.sh by the daemon-level
 # authentication tests (t/daemon-dkim.sh, t/daemon-dmarc.sh, t/daemon-bimi.sh):
-# their prerequisites, zone lines for
-# DKIM keys, and sending one message through the daemon with its verdict,
-# Authentication-Results header and decision line picked apart. It decides
-# nothing: the tests do. Configs come from t/lib/daemon_config.sh.
+# their prerequisites and sending one message through the daemon with its
+# verdict, Authentication-Results header and decision line picked apart. It
+# decides nothing: the tests do. Configs come from t/lib/daemon_config.sh;
+# zone lines for DKIM keys (zone_txt, fixture_key) from the harness.
 # shellcheck disable=SC2034,SC2154 # sets OUT/RESULT/AR/LOG for the tests; harness.sh sets top_*
 
 . "$top_srcdir/t/lib/daemon_config.sh"
@@ -19,18 +19,6 @@ daemon_auth_require() {
 	[ -x "$top_builddir/milter/authmilter" ] || skip_all "milter/authmilter not built"
 	perl -MMail::DKIM::Signer -e 1 2>/dev/null || skip_all "Mail::DKIM missing (apt-get install libmail-dkim-perl)"
 	[ "${1:-}" != psl ] || [ -r "$PSL" ] || skip_all "no public suffix list ($PSL; apt-get install publicsuffix)"
-}
-
-# zone_txt NAME TEXT: one unbound local-data line for a TXT record; long
-# text (DKIM keys) is split into strings of at most 250 characters.
-zone_txt() {
-	perl -e 'my ($n, $s) = @ARGV; my @c = $s =~ /(.{1,250})/g;
-		print "$n. 300 IN TXT ", join(" ", map { "\"$_\"" } @c), "\n"' "$1" "$2"
-}
-
-# fixture_key SELECTOR: the key record of a fixture key (t/data/dkim/keys.zone).
-fixture_key() {
-	sed -n "s/^$1\._domainkey\.example\.com TXT //p" "$DKIM_DATA/keys.zone"
 }
 
 # send NAME DRIVE-ARGS...: drive one message through the daemon. Sets OUT

@@ -224,3 +224,21 @@ postfix_log() {
 postfix_wait_log() {
 	wait_for "${2:-20}" grep -Eq -- "$1" "${AM_PF_LOG:?}"
 }
+
+# postfix_require: skip the whole test, saying why, without Postfix or swaks.
+postfix_require() {
+	command -v postfix >/dev/null || skip_all "postfix not installed (bootstrap.sh installs it)"
+	command -v swaks >/dev/null || skip_all "swaks not installed (bootstrap.sh installs it)"
+}
+
+# postfix_ar MESSAGE: our Authentication-Results in a delivered message
+# (as postfix_mail prints it), continuation lines joined.
+postfix_ar() {
+	printf '%s\n' "$1" | awk '/^Authentication-Results: mx\.test\.example/ {p = 1; print; next} p && /^[ \t]/ {print; next} {p = 0}' | tr -d '\n'
+}
+
+# postfix_qid MSGID-RE: Postfix's queue id of the message whose Message-ID
+# matches MSGID-RE (a sed pattern without "/"), from cleanup's log line.
+postfix_qid() {
+	sed -n "s/.*postfix\/cleanup\[[0-9]*\]: \([0-9A-F]*\): message-id=<$1>.*/\1/p" "${AM_PF_LOG:?}" | head -1
+}

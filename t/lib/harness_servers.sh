@@ -159,6 +159,18 @@ dns_queries() {
 	sed -n 's/.* info: 127\.[0-9.]* \([^ ]*\) \([A-Z0-9]*\) IN$/\1 \2/p' "$AM_DNS_LOG"
 }
 
+# zone_txt NAME TEXT: one unbound local-data line for a TXT record; long
+# text (DKIM keys) is split into strings of at most 250 characters.
+zone_txt() {
+	perl -e 'my ($n, $s) = @ARGV; my @c = $s =~ /(.{1,250})/g;
+		print "$n. 300 IN TXT ", join(" ", map { "\"$_\"" } @c), "\n"' "$1" "$2"
+}
+
+# fixture_key SELECTOR: the key record of a fixture key (t/data/dkim/keys.zone).
+fixture_key() {
+	sed -n "s/^$1\._domainkey\.example\.com TXT //p" "$top_srcdir/t/data/dkim/keys.zone"
+}
+
 # ---- memcached ---------------------------------------------------------------
 
 _h_mc_ports=()
