@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "am_arc.h"
+#include "driver_dns.h"
 #include "msgfeed.h"
 
 static int on_header(void *ctx, const char *name, const char *value)
@@ -77,40 +78,6 @@ static double cpu_us(void)
 	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
-/* Read a whole (small) text file. */
-static char *slurp(const char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0;
-
-	if (fp == NULL)
-		return NULL;
-	if (getdelim(&buf, &cap, '\0', fp) < 0) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(fp);
-	return buf;
-}
-
-/* The resolver the options ask for; NULL with err. */
-static struct am_dns *make_dns(const char *ns, const char *table, int timeout, char *err, size_t errlen)
-{
-	char *text;
-	struct am_dns *dns;
-
-	if (table == NULL)
-		return am_dns_unbound_new(ns, NULL, timeout, err, errlen);
-	if ((text = slurp(table)) == NULL) {
-		snprintf(err, errlen, "cannot read %s", table);
-		return NULL;
-	}
-	dns = am_dns_table_new(text, err, errlen);
-	free(text);
-	return dns;
-}
-
 int main(int argc, char **argv)
 {
 	const char *ns = NULL, *table = NULL;
@@ -135,7 +102,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if ((dns = make_dns(ns, table, timeout, err, sizeof(err))) == NULL) {
+	if ((dns = driver_dns_new(ns, table, timeout, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "arc-verify-driver: %s\n", err);
 		return 1;
 	}

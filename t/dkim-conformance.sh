@@ -6,16 +6,12 @@
 # Expectations and the mapping from Mail::DKIM's verdicts: t/dkim-conformance.py;
 # skipped cases and why: t/dkim-conformance-skip.txt. TAP output.
 . "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
+. "$top_srcdir/t/lib/conformance.sh"
 harness_init dkim-conformance
 
-PY=/usr/bin/python3
-CONF=$top_srcdir/t/dkim-conformance.py
 [ -n "${AM_SHARED:-}" ] && [ -d "$AM_SHARED/conformance/dkim-mail-dkim" ] ||
 	skip_all "no conformance data (AM_SHARED=${AM_SHARED:-unset})"
-"$PY" -c 'import yaml' 2>/dev/null || skip_all "python3-yaml missing (apt-get install python3-yaml)"
-
-"$PY" "$CONF" zone "$AM_SHARED" >"$T/keys.zone" || bail_out "cannot build the zone"
-dns_start "$T/keys.zone" || bail_out "the test DNS server did not start"
+conformance_zone "$top_srcdir/t/dkim-conformance.py"
 "$PY" "$CONF" files "$AM_SHARED" >"$T/files" || bail_out "cannot list the cases"
 mapfile -t files <"$T/files"
 
@@ -39,19 +35,6 @@ else
 	  done; } >"$T/skip"
 fi
 
-# One driver run verifies every message (the resolver's cache is shared, as
-# in the daemon). 1.5 s per query: the one timeout case costs that much.
+# The cases (and roundtrip/) are relative to $T.
 cd "$T" || bail_out "no $T"
-"$top_builddir/t/dkim-verify-driver" --nameservers "$AM_NAMESERVERS" --timeout-ms 1500 \
-	"${files[@]}" >"$T/results" 2>"$T/driver.err"
-st=$?
-if [ $st -ne 0 ]; then
-	echo "# the driver failed (status $st):"
-	sed 's/^/#   /' "$T/driver.err"
-	_h_failed=1
-fi
-"$PY" "$CONF" check "$AM_SHARED" "$T/skip" "$T/results"
-rc=$?
-[ $rc -eq 0 ] && [ $st -eq 0 ] && exit 0
-_h_failed=1
-exit 1
+conformance_check dkim-verify-driver "$T/skip" "${files[@]}"

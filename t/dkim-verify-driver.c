@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 
 #include "am_dkim.h"
+#include "driver_dns.h"
 #include "msgfeed.h"
 
 struct run {
@@ -101,23 +102,6 @@ static int verify_file(struct am_dkim *d, const char *file, bool rss)
 	return rc;
 }
 
-/* Read a whole (small) text file. */
-static char *slurp(const char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0;
-
-	if (fp == NULL)
-		return NULL;
-	if (getdelim(&buf, &cap, '\0', fp) < 0) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(fp);
-	return buf;
-}
-
 int main(int argc, char **argv)
 {
 	const char *ns = NULL, *table = NULL, *pb = "pass";
@@ -160,15 +144,9 @@ int main(int argc, char **argv)
 			argv[0]);
 		return 2;
 	}
-	if (table != NULL) {
-		char *text = slurp(table);
-		dns = text ? am_dns_table_new(text, err, sizeof(err)) : NULL;
-		free(text);
-	} else {
-		dns = am_dns_unbound_new(ns, NULL, timeout, err, sizeof(err));
-	}
+	dns = driver_dns_new(ns, table, timeout, err, sizeof(err));
 	if (dns == NULL || (d = am_dkim_new(dns, &opt, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "setup: %s\n", err[0] ? err : "cannot read the DNS table");
+		fprintf(stderr, "setup: %s\n", err);
 		am_dns_destroy(dns);
 		return 2;
 	}
