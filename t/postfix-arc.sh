@@ -43,22 +43,12 @@ mkmsg sealed >"$T/plain-sealed.eml"
 	<"$T/plain-sealed.eml" >"$T/sealed.eml" || bail_out "arc_sign failed"
 mkmsg unsealed >"$T/unsealed.eml"
 
-# headers USER NAME: every NAME: header of USER's delivered mail, unfolded, one a line.
-headers() {
-	postfix_mail "$1" | awk -v n="$2" '
-		/^$/ { exit }
-		tolower($0) ~ "^" tolower(n) ":" { if (h != "") print h; h = $0; next }
-		h != "" && /^[ \t]/ { sub(/^[ \t]+/, " "); h = h $0; next }
-		{ if (h != "") print h; h = "" }
-		END { if (h != "") print h }'
-}
-
 postfix_send --from bounce@lists.example --to alice@rcpt.example --data "@$T/sealed.eml" \
 	--xclient-addr "$LIST" --xclient-helo mx.lists.example >"$T/sealed.swaks"
 ok $? "list copy with a trusted ARC seal accepted at SMTP"
 postfix_wait_mail alice
 ok $? "and delivered"
-ar=$(headers alice Authentication-Results | grep '^Authentication-Results: mx\.test\.example')
+ar=$(postfix_headers alice Authentication-Results | grep '^Authentication-Results: mx\.test\.example')
 like "$ar" "arc=pass \\(i=1 sealer lists\\.example\\) smtp\\.remote-ip=${LIST//./\\.} header\\.oldest-pass=0" \
 	"our AR: arc=pass smtp.remote-ip header.oldest-pass"
 like "$ar" 'dmarc=fail \(.*override=trusted_forwarder.*\) header\.from=author\.example' \

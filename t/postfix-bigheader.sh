@@ -11,11 +11,11 @@
 # Authentication-Results, the decision line under Postfix's queue id.
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 . "$top_srcdir/t/lib/daemon_config.sh"
+. "$top_srcdir/t/lib/bigheader.sh"
 harness_init postfix-bigheader
 
 postfix_require
 perl -MMail::DKIM::Signer -e1 2>/dev/null || skip_all "Mail::DKIM not installed (libmail-dkim-perl)"
-DATA="$top_srcdir/t/data/dkim"
 {
 	echo 'example.com. 300 IN TXT "v=spf1 ip4:192.0.2.0/24 -all"'
 	zone_txt rsa2048._domainkey.example.com "$(fixture_key rsa2048)"
@@ -26,20 +26,10 @@ daemon_start "$T/am.ini" || bail_out "daemon did not start"
 postfix_start || bail_out "postfix did not start"
 is "$(postconf -c "$AM_PF_CONF" -h header_size_limit)" 102400 "Postfix's header_size_limit: 102400 (the default)"
 
-# bigmsg ID BYTES: a message with an X-Big field of about BYTES bytes
-# (folded at 78 columns), DKIM-signed over From, Subject, Message-ID, X-Big.
-bigmsg() {
-	awk -v id="$1" -v n="$2" 'BEGIN {
-		printf "From: Alice <alice@example.com>\nTo: %s@rcpt.example\nSubject: %s\nMessage-ID: <%s@example.com>\nX-Big: %s", id, id, id, id
-		for (i = 0; i < n / 78; i++) printf "\n\t%076d", i
-		printf "\n\nA message with a big header.\n" }' |
-		perl "$DATA/sign-mail-dkim.pl" "$DATA/rsa2048.pem" example.com rsa2048 rsa-sha256 relaxed \
-			headers=from:subject:message-id:x-big >"$T/$1.eml"
-}
 # big ID BYTES DKIM LABEL: send it, check delivery, AR and decision line.
 big() {
 	local out msg ar qid
-	bigmsg "$1" "$2"
+	bigheader_msg "$1" "$2" "$1@rcpt.example"
 	out=$(postfix_send --from alice@example.com --to "$1@rcpt.example" --data "@$T/$1.eml" \
 		--xclient-addr 192.0.2.1 --xclient-helo client.example)
 	ok $? "$4: accepted at SMTP" || printf '%s\n' "$out" | grep -E '^ *<' | tail -4 | sed 's/^/#   /'

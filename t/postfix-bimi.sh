@@ -35,29 +35,19 @@ mkmsg() {
 		"" "Look at our logo." >"$1"
 }
 
-# headers USER NAME: every NAME: header of USER's delivered mail, unfolded, one a line.
-headers() {
-	postfix_mail "$1" | awk -v n="$2" '
-		/^$/ { exit }
-		tolower($0) ~ "^" tolower(n) ":" { if (h != "") print h; h = $0; next }
-		h != "" && /^[ \t]/ { sub(/^[ \t]+/, " "); h = h $0; next }
-		{ if (h != "") print h; h = "" }
-		END { if (h != "") print h }'
-}
-
 mkmsg "$T/brand.eml" brand.example alice@rcpt.example
 postfix_send --from news@brand.example --to alice@rcpt.example --data "@$T/brand.eml" \
 	--xclient-addr 192.0.2.1 --xclient-helo mx.brand.example >"$T/brand.swaks"
 ok $? "DMARC-passing message with forged BIMI headers accepted at SMTP"
 postfix_wait_mail alice
 ok $? "and delivered"
-loc=$(headers alice BIMI-Location)
+loc=$(postfix_headers alice BIMI-Location)
 is "$(printf '%s\n' "$loc" | grep -c .)" 1 "exactly one BIMI-Location header delivered"
 is "$loc" "BIMI-Location: v=BIMI1; l=https://brand.example/logo.svg; a=https://brand.example/vmc.pem" \
 	"it is ours, from the domain's record"
 unlike "$(postfix_mail alice)" 'evil\.example' "the forged BIMI-Location is gone"
-is "$(headers alice BIMI-Indicator)" "" "the forged BIMI-Indicator is gone"
-ar=$(headers alice Authentication-Results | grep '^Authentication-Results: mx\.test\.example')
+is "$(postfix_headers alice BIMI-Indicator)" "" "the forged BIMI-Indicator is gone"
+ar=$(postfix_headers alice Authentication-Results | grep '^Authentication-Results: mx\.test\.example')
 like "$ar" 'dmarc=pass' "our AR: dmarc=pass"
 like "$ar" 'bimi=pass header\.d=brand\.example header\.selector=default policy\.authority=none' \
 	"our AR: bimi=pass header.d header.selector policy.authority=none"
@@ -71,9 +61,9 @@ postfix_send --from news@monitor.example --to bob@rcpt.example --data "@$T/monit
 ok $? "p=none message with forged BIMI headers accepted at SMTP"
 postfix_wait_mail bob
 ok $? "and delivered"
-is "$(headers bob BIMI-Location)" "" "p=none: no BIMI-Location at all (forgery removed, none added)"
-is "$(headers bob BIMI-Indicator)" "" "p=none: the forged BIMI-Indicator is gone"
-like "$(headers bob Authentication-Results)" 'bimi=skipped \(DMARC policy not at enforcement p=none\)' \
+is "$(postfix_headers bob BIMI-Location)" "" "p=none: no BIMI-Location at all (forgery removed, none added)"
+is "$(postfix_headers bob BIMI-Indicator)" "" "p=none: the forged BIMI-Indicator is gone"
+like "$(postfix_headers bob Authentication-Results)" 'bimi=skipped \(DMARC policy not at enforcement p=none\)' \
 	"p=none: our AR says bimi=skipped with the reason"
 
 postfix_stop

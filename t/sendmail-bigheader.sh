@@ -11,12 +11,12 @@
 # decision line. And a 100 KB one: Sendmail's own 451 4.3.2.
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 . "$top_srcdir/t/lib/daemon_config.sh"
+. "$top_srcdir/t/lib/bigheader.sh"
 . "$top_srcdir/t/lib/harness_sendmail.sh"
 harness_init sendmail-bigheader
 
 perl -MMail::DKIM::Signer -e1 2>/dev/null || skip_all "Mail::DKIM not installed (libmail-dkim-perl)"
 sendmail_prepare
-DATA="$top_srcdir/t/data/dkim"
 {
 	echo 'example.com. 300 IN TXT "v=spf1 ip4:127.0.0.1 -all"'
 	zone_txt rsa2048._domainkey.example.com "$(fixture_key rsa2048)"
@@ -25,21 +25,11 @@ dns_start "$T/zone" || bail_out "no DNS server"
 daemon_config "$T/am.ini"
 daemon_start "$T/am.ini" || bail_out "daemon did not start"
 
-# bigmsg ID BYTES: a message with an X-Big field of about BYTES bytes
-# (folded at 78 columns), DKIM-signed over From, Subject, Message-ID, X-Big.
-bigmsg() {
-	awk -v id="$1" -v n="$2" 'BEGIN {
-		printf "From: Alice <alice@example.com>\nTo: bob@rcpt.example\nSubject: %s\nMessage-ID: <%s@example.com>\nX-Big: %s", id, id, id
-		for (i = 0; i < n / 78; i++) printf "\n\t%076d", i
-		printf "\n\nA message with a big header.\n" }' |
-		perl "$DATA/sign-mail-dkim.pl" "$DATA/rsa2048.pem" example.com rsa2048 rsa-sha256 relaxed \
-			headers=from:subject:message-id:x-big >"$T/$1.eml"
-}
 # big ID BYTES LABEL: send it and check all along the way.
 big() {
 	local out qf ar before
 	before=$(grep -cE "$DECISION" "$T/daemon.log")
-	bigmsg "$1" "$2"
+	bigheader_msg "$1" "$2" bob@rcpt.example
 	out=$(sendmail_send alice@example.com bob@rcpt.example "$T/$1.eml")
 	ok $? "$3: accepted at SMTP" || printf '%s\n' "$out" | grep -E '^ *<' | tail -4 | sed 's/^/#   /'
 	like "$out" '<- +250 .*(queued|Message accepted)' "$3: 250 after DATA, not a 4xx (the filter was not dropped)"
@@ -67,7 +57,7 @@ big big63k 64000 "63 KB header (MaxHeadersLength 1 MB)"
 # with F=T a 4xx. Documented (README, etc/sendmail.mc); checked here so
 # that a Sendmail that lifts the limit shows up.
 before=$(grep -c 'from=alice@example\.com' "$T/daemon.log")
-bigmsg big100k 102400
+bigheader_msg big100k 102400 bob@rcpt.example
 out=$(sendmail_send alice@example.com bob@rcpt.example "$T/big100k.eml")
 like "$out" '<\*\* +451 4\.3\.2 ' "100 KB header: Sendmail's own limit, 451 4.3.2 (F=T), never sent to the filter"
 is "$(grep -c 'from=alice@example\.com' "$T/daemon.log")" "$before" "... the daemon saw no such message"

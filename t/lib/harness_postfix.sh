@@ -242,3 +242,14 @@ postfix_ar() {
 postfix_qid() {
 	sed -n "s/.*postfix\/cleanup\[[0-9]*\]: \([0-9A-F]*\): message-id=<$1>.*/\1/p" "${AM_PF_LOG:?}" | head -1
 }
+
+# postfix_headers USER NAME: every NAME: header of USER's delivered mail
+# (the first message's header block), unfolded, one a line.
+postfix_headers() {
+	postfix_mail "$1" | awk -v n="$2" '
+		/^$/ { exit }
+		tolower($0) ~ "^" tolower(n) ":" { if (h != "") print h; h = $0; next }
+		h != "" && /^[ \t]/ { sub(/^[ \t]+/, " "); h = h $0; next }
+		{ if (h != "") print h; h = "" }
+		END { if (h != "") print h }'
+}
