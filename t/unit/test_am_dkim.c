@@ -14,34 +14,11 @@
 #include "am_dkim.h"
 #include "am_dkim_bodylen.h"
 #include "am_dkim_select.h"
+#include "dkim_fixture.h"
 #include "msgfeed.h"
 #include "tap.h"
 
 static char *keys_zone; /* t/data/dkim/keys.zone */
-
-/* Read a file under t/data/dkim/ (NUL-terminated), or NULL. */
-static char *fixture(const char *name)
-{
-	const char *top = getenv("top_srcdir");
-	char path[1024];
-	FILE *fp;
-	char *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/t/data/dkim/%s", top ? top : ".", name);
-	if ((fp = fopen(path, "rb")) == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = calloc(1, (size_t)n + 1);
-	if (buf != NULL && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(fp);
-	return buf;
-}
 
 /* Copy of text with the first `from` replaced by `to` (abort if absent). */
 static char *replace(const char *text, const char *from, const char *to)
@@ -172,7 +149,7 @@ static void b_prefix_of(const char *msg, const char *after, char out[9])
 
 static void test_pass_and_tags(void)
 {
-	char *msg = fixture("rsa-relaxed.eml"), want_b[9];
+	char *msg = dkim_fixture("rsa-relaxed.eml"), want_b[9];
 	struct am_dkim_result r;
 
 	if (!ok(msg != NULL && keys_zone != NULL, "fixtures readable (top_srcdir set)"))
@@ -192,11 +169,11 @@ static void test_pass_and_tags(void)
 	ok(!r.sigs[0].body_partial, "no l=: not partial");
 	free(msg);
 
-	msg = fixture("rsa-simple.eml");
+	msg = dkim_fixture("rsa-simple.eml");
 	one("rsa simple/simple", msg, table(NULL, NULL), NULL, AM_RES_PASS, NULL);
 	free(msg);
 
-	msg = fixture("ed25519.eml");
+	msg = dkim_fixture("ed25519.eml");
 	ok(verify(msg, table(NULL, NULL), NULL, NULL, false, &r) == 0 && r.count == 1,
 	   "ed25519: verified");
 	is_str(am_result_name(r.sigs[0].result), "pass", "ed25519-sha256 (RFC 8463): pass");
@@ -210,7 +187,7 @@ static void test_pass_and_tags(void)
 
 static void test_changes(void)
 {
-	char *msg = fixture("rsa-relaxed.eml"), *m2;
+	char *msg = dkim_fixture("rsa-relaxed.eml"), *m2;
 
 	m2 = replace(msg, "Regards,", "Regards!");
 	one("body byte changed", m2, table(NULL, NULL), NULL, AM_RES_FAIL, "body hash");
@@ -232,7 +209,7 @@ static void test_changes(void)
 	free(m2);
 	free(msg);
 
-	msg = fixture("rsa-simple.eml");
+	msg = dkim_fixture("rsa-simple.eml");
 	m2 = replace(msg, "Hello Bob,   \n", "Hello   Bob,\n");
 	one("simple: whitespace changed", m2, table(NULL, NULL), NULL, AM_RES_FAIL, "body hash");
 	free(m2);
@@ -242,7 +219,7 @@ static void test_changes(void)
 	free(m2);
 	free(msg);
 
-	msg = fixture("ed25519.eml");
+	msg = dkim_fixture("ed25519.eml");
 	m2 = replace(msg, "Alice\n", "Mallory\n");
 	one("ed25519: body changed", m2, table(NULL, NULL), NULL, AM_RES_FAIL, "body hash");
 	free(m2);
@@ -252,7 +229,7 @@ static void test_changes(void)
 static void test_keys_and_dns(void)
 {
 	const char *rsa = "rsa2048._domainkey.example.com";
-	char *msg = fixture("rsa-relaxed.eml");
+	char *msg = dkim_fixture("rsa-relaxed.eml");
 	struct am_dns_budget spent = {.deadline_ms = am_dns_now_ms() - 1};
 	struct am_dkim_result r;
 	char big[1300];
@@ -289,11 +266,11 @@ static void test_policy(void)
 {
 	struct am_dkim_options opt = {.max_signatures = 5, .min_key_bits = 512};
 	struct am_dkim_result r;
-	char *msg = fixture("rsa-sha1.eml"), *m2;
+	char *msg = dkim_fixture("rsa-sha1.eml"), *m2;
 
 	one("rsa-sha1 (RFC 8301)", msg, table(NULL, NULL), NULL, AM_RES_POLICY, "rsa-sha1");
 	free(msg);
-	msg = fixture("short-key.eml");
+	msg = dkim_fixture("short-key.eml");
 	ok(verify(msg, table(NULL, NULL), NULL, NULL, false, &r) == 0 && r.count == 1 &&
 	       r.sigs[0].result == AM_RES_POLICY && r.sigs[0].key_bits == 512,
 	   "512-bit key under min_key_bits 1024: policy, key size 512");
@@ -301,14 +278,14 @@ static void test_policy(void)
 	one("512-bit key with min_key_bits 512", msg, table(NULL, NULL), &opt, AM_RES_PASS, NULL);
 	free(msg);
 
-	msg = fixture("expired.eml");
+	msg = dkim_fixture("expired.eml");
 	one("x= in the past", msg, table(NULL, NULL), NULL, AM_RES_PERMERROR, "expired");
 	free(msg);
-	msg = fixture("unsigned-from.eml");
+	msg = dkim_fixture("unsigned-from.eml");
 	one("From not in h=", msg, table(NULL, NULL), NULL, AM_RES_PERMERROR, "From");
 	free(msg);
 
-	msg = fixture("length.eml");
+	msg = dkim_fixture("length.eml");
 	ok(verify(msg, table(NULL, NULL), NULL, NULL, false, &r) == 0 && r.count == 1 &&
 	       r.sigs[0].result == AM_RES_PASS && !r.sigs[0].body_partial,
 	   "l= equal to the body: pass, not partial");
@@ -337,7 +314,7 @@ static void test_several(void)
 {
 	struct am_dkim_options opt = {.max_signatures = 2, .min_key_bits = 1024};
 	struct am_dkim_result r;
-	char *msg = fixture("two-sigs.eml"), *base;
+	char *msg = dkim_fixture("two-sigs.eml"), *base;
 
 	ok(verify(msg, table("ed._domainkey.example.com",
 			     "ed._domainkey.example.com TXT v=DKIM1; k=ed25519; "
@@ -350,7 +327,7 @@ static void test_several(void)
 	   "second (rsa-sha256): pass");
 	free(msg);
 
-	msg = fixture("three-sigs.eml");
+	msg = dkim_fixture("three-sigs.eml");
 	ok(verify(msg, table(NULL, NULL), NULL, NULL, false, &r) == 0 && r.count == 3 &&
 	       r.unverified == 0,
 	   "three signatures, default max 5: three results");
@@ -473,7 +450,7 @@ static void test_threads(void)
 	char err[256];
 	struct am_dns *dns = table(NULL, NULL);
 	struct am_dkim *d = am_dkim_new(dns, NULL, err, sizeof(err));
-	char *msg = fixture("two-sigs.eml");
+	char *msg = dkim_fixture("two-sigs.eml");
 	struct worker w[4];
 	pthread_t t[4];
 	int total = 0;
@@ -517,7 +494,7 @@ static void test_select(void)
 int main(void)
 {
 	test_select();
-	keys_zone = fixture("keys.zone");
+	keys_zone = dkim_fixture("keys.zone");
 	test_pass_and_tags();
 	test_changes();
 	test_keys_and_dns();

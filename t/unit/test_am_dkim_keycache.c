@@ -16,30 +16,9 @@
 #include "am_dkim.h"
 #include "am_dkim_keycache.h"
 #include "am_dns.h"
+#include "dkim_fixture.h"
 #include "msgfeed.h"
 #include "tap.h"
-
-/* Read a file under t/data/dkim/ (NUL-terminated), or NULL. */
-static char *fixture(const char *name)
-{
-	const char *top = getenv("top_srcdir");
-	char path[1024], *buf = NULL;
-	FILE *fp;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/t/data/dkim/%s", top ? top : ".", name);
-	if ((fp = fopen(path, "rb")) == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	if ((buf = calloc(1, (size_t)n + 1)) != NULL && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(fp);
-	return buf;
-}
 
 /* The DER of a selector's p= in keys.zone; its length, or 0. */
 static size_t key_der(const char *zone, const char *selector, unsigned char *out, size_t cap)
@@ -152,7 +131,7 @@ static char *swap_key(const char *zone)
 
 static void test_through_libopendkim(const char *zone)
 {
-	char *msg = fixture("rsa-relaxed.eml"), *swapped = swap_key(zone);
+	char *msg = dkim_fixture("rsa-relaxed.eml"), *swapped = swap_key(zone);
 	unsigned long h0;
 
 	if (msg == NULL || swapped == NULL) {
@@ -174,7 +153,7 @@ static void test_through_libopendkim(const char *zone)
 
 int main(void)
 {
-	char *zone = fixture("keys.zone");
+	char *zone = dkim_fixture("keys.zone");
 	char *nl_zone;
 
 	if (zone == NULL || (nl_zone = malloc(strlen(zone) + 2)) == NULL) {
