@@ -2,7 +2,8 @@
  * fuzz/fuzz.h - helpers shared by the fuzz targets in fuzz/: copying the
  * input into exact-size heap strings (so AddressSanitizer sees every byte
  * read past the end), splitting it into lines or NUL-separated fields,
- * and a check macro that aborts, which libFuzzer reports as a crash.
+ * a check macro that aborts, which libFuzzer reports as a crash, and the
+ * table resolver's text with the DKIM fixture keys.
  * Every target is one file defining LLVMFuzzerTestOneInput; built with
  * clang -fsanitize=fuzzer by `make fuzz`, and with gcc against
  * fuzz/replay.c by `make check`, which replays fuzz/seeds and
@@ -72,6 +73,29 @@ static inline unsigned fuzz_byte(struct fuzz_in *in)
 		return 0;
 	in->left--;
 	return *in->p++;
+}
+
+/* A table resolver's text: zone, then the DKIM fixture keys
+ * (t/data/dkim/keys.zone under $top_srcdir; none without the source tree).
+ * Heap string for am_dns_table_new; aborts on ENOMEM. */
+static inline char *fuzz_dns_table(const char *zone)
+{
+	const char *top = getenv("top_srcdir");
+	char path[4096], *text = NULL, line[4096];
+	size_t len = 0;
+	FILE *f, *mem = open_memstream(&text, &len);
+
+	if (mem == NULL)
+		abort();
+	fputs(zone, mem);
+	snprintf(path, sizeof(path), "%s/t/data/dkim/keys.zone", top ? top : ".");
+	if ((f = fopen(path, "r")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL)
+			fputs(line, mem);
+		fclose(f);
+	}
+	fclose(mem);
+	return text;
 }
 
 /* Is every byte of s printable ASCII or a space? */

@@ -16,30 +16,9 @@
 
 static struct am_dns *dns;
 
-/* The fixture keys, if the source tree is known. */
-static char *dns_table(void)
-{
-	const char *top = getenv("top_srcdir");
-	char path[4096], *text = NULL, line[4096];
-	size_t len = 0;
-	FILE *f, *mem = open_memstream(&text, &len);
-
-	if (mem == NULL)
-		abort();
-	fputs("slow._domainkey.example TIMEOUT\n", mem);
-	snprintf(path, sizeof(path), "%s/t/data/dkim/keys.zone", top ? top : ".");
-	if ((f = fopen(path, "r")) != NULL) {
-		while (fgets(line, sizeof(line), f) != NULL)
-			fputs(line, mem);
-		fclose(f);
-	}
-	fclose(mem);
-	return text;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char err[256], *table = dns_table();
+	char err[256], *table = fuzz_dns_table("slow._domainkey.example TIMEOUT\n");
 
 	(void)argc, (void)argv;
 	dns = am_dns_table_new(table, err, sizeof(err));

@@ -32,32 +32,10 @@ static const char zone[] =
 	"1.2.0.192.in-addr.arpa PTR mail.example.com\n"
 	"slow.example TIMEOUT\n";
 
-/* The zone above plus the fixture keys, if the source tree is known. */
-static char *dns_table(void)
-{
-	const char *top = getenv("top_srcdir");
-	char path[4096], *text = NULL;
-	size_t len = 0;
-	FILE *f, *mem = open_memstream(&text, &len);
-
-	if (mem == NULL)
-		abort();
-	fputs(zone, mem);
-	snprintf(path, sizeof(path), "%s/t/data/dkim/keys.zone", top ? top : ".");
-	if ((f = fopen(path, "r")) != NULL) {
-		char line[2048];
-		while (fgets(line, sizeof(line), f) != NULL)
-			fputs(line, mem);
-		fclose(f);
-	}
-	fclose(mem);
-	return text;
-}
-
 /* One generation for the whole run, as the daemon has between reloads. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char err[512], *table = dns_table();
+	char err[512], *table = fuzz_dns_table(zone);
 	struct am_config *cfg = am_config_defaults(err, sizeof(err));
 	struct am_dns *dns = am_dns_table_new(table, err, sizeof(err));
 
