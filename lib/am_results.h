@@ -113,6 +113,9 @@ struct am_dmarc_result {
 	char source_ip[48];
 	unsigned dns_queries;            /* DMARC TXT/A queries made */
 	char reason[160];                /* why, for the log and the AR comment */
+	/* aggregate report data (lib/am_report_data.c) */
+	char rua[256];                   /* rua= of the policy record as published ("" none) */
+	char fo[16];                     /* fo= as published ("" absent) */
 };
 
 /* --- Greylisting (lib/am_grey.c) -------------------------------------- */
