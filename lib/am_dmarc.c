@@ -347,7 +347,8 @@ static bool forwarder(const struct am_dmarc_ctx *ctx, const struct am_dmarc_inpu
 		      struct am_dmarc_result *out)
 {
 	const struct am_cidr *net = in->client_ip ? am_cidr_list_match(&ctx->fwd_networks, in->client_ip) : NULL;
-	const char *m = NULL, *kind = "trusted_forwarder", *what = NULL;
+	const char *m = NULL, *what = NULL;
+	enum am_dmarc_override_type kind = AM_DMARC_OV_TRUSTED_FORWARDER;
 	char norm[AM_DOMAIN_MAX], why[96];
 	if (net)
 		m = net->text, what = "network";
@@ -362,12 +363,12 @@ static bool forwarder(const struct am_dmarc_ctx *ctx, const struct am_dmarc_inpu
 		if (in->dkim->sigs[i].result == AM_RES_PASS &&
 		    am_domain_normalize(in->dkim->sigs[i].domain, norm, sizeof norm, why, sizeof why) == 0 &&
 		    (m = domlist_match(&ctx->fwd_dkim, norm)) != NULL)
-			what = "dkim d=", kind = "mailing_list";
+			what = "dkim d=", kind = AM_DMARC_OV_MAILING_LIST;
 	if (!m)
 		return false;
-	snprintf(out->override, sizeof out->override, "%s", kind);
-	snprintf(out->override_reason, sizeof out->override_reason, "forwarder %s%s%s", what,
-		 strcmp(what, "dkim d=") ? " " : "", m);
+	char text[96];
+	snprintf(text, sizeof text, "forwarder %s%s%s", what, strcmp(what, "dkim d=") ? " " : "", m);
+	am_dmarc_override_add(out, kind, text);
 	return true;
 }
 
@@ -379,6 +380,7 @@ static void dispose(const struct am_dmarc_ctx *ctx, const struct eff *e, const s
 	if (ctx->discovery == AM_DMARC_TREEWALK && e->t == 'y' && d != AM_DMARC_P_NONE) {
 		out->testing = true;
 		d = step_down(d);
+		am_dmarc_override_add(out, AM_DMARC_OV_POLICY_TEST_MODE, "t=y");
 	}
 	if (ctx->discovery == AM_DMARC_PSL && e->pct < 100 && d != AM_DMARC_P_NONE) {
 		uint32_t v = 0;
@@ -387,11 +389,13 @@ static void dispose(const struct am_dmarc_ctx *ctx, const struct eff *e, const s
 		else if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v)
 			v = 0;
 		if ((int)(v % 100) >= e->pct) {
-			out->sampled_out = true;
-			snprintf(out->override, sizeof out->override, "sampled_out");
+			char pct[16];
+			snprintf(pct, sizeof pct, "pct=%d", e->pct);
+			am_dmarc_override_add(out, AM_DMARC_OV_OTHER, pct);
 			d = step_down(d);
 		}
 	}
+	out->effective_policy = d;
 	if (d != AM_DMARC_P_NONE && forwarder(ctx, in, out))
 		d = AM_DMARC_P_NONE;
 	out->disposition = d;
@@ -498,6 +502,7 @@ void am_dmarc_check(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct a
 {
 	memset(out, 0, sizeof *out);
 	out->checked = true;
+	out->discovery = ctx->discovery;
 	out->pct = 100;
 	out->disposition = AM_DMARC_P_NONE;
 	out->from_status = in->from->status;

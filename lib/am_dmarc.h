@@ -32,11 +32,6 @@
 #include "am_from.h"
 #include "am_results.h"
 
-enum am_dmarc_discovery {
-	AM_DMARC_PSL = 0,      /* RFC 7489 (+ RFC 9091 np=) */
-	AM_DMARC_TREEWALK,     /* RFC 9989 */
-};
-
 /* At most this many DMARC TXT queries for one tree walk (RFC 9989 4.10). */
 #define AM_DMARC_WALK_MAX 8
 

@@ -97,6 +97,31 @@ static void kv_dkim(char *out, size_t outlen, const struct am_dkim_result *d)
 	}
 }
 
+/* Append the RFC 9989 policy keys (stable, read by the report tool):
+ * dmarc_effective= (only when it differs from the published policy),
+ * dmarc_override=TYPE,TYPE (RFC 9990 PolicyOverrideType), dmarc_override_comment=
+ * (the comments, "; " separated, same order) and dmarc_evidence= (why a
+ * reject was kept). */
+static void kv_dmarc_policy(char *out, size_t outlen, const struct am_dmarc_result *d)
+{
+	char types[128] = "", comments[512] = "";
+
+	if (d->result == AM_RES_FAIL && d->effective_policy != d->policy)
+		kv(out, outlen, "dmarc_effective", am_dmarc_policy_name(d->effective_policy));
+	for (unsigned i = 0; i < d->noverrides && i < AM_DMARC_OVERRIDES_MAX; i++) {
+		size_t tl = strlen(types), cl = strlen(comments);
+		snprintf(types + tl, sizeof(types) - tl, "%s%s", i ? "," : "",
+			 am_dmarc_override_name(d->overrides[i].type));
+		snprintf(comments + cl, sizeof(comments) - cl, "%s%s", i ? "; " : "", d->overrides[i].comment);
+	}
+	if (types[0])
+		kv(out, outlen, "dmarc_override", types);
+	if (comments[0])
+		kv(out, outlen, "dmarc_override_comment", comments);
+	if (d->evidence[0])
+		kv(out, outlen, "dmarc_evidence", d->evidence);
+}
+
 /* Append the DMARC result and what an aggregate report needs. */
 static void kv_dmarc(char *out, size_t outlen, const struct am_dmarc_result *d)
 {
@@ -117,10 +142,7 @@ static void kv_dmarc(char *out, size_t outlen, const struct am_dmarc_result *d)
 	snprintf(v, sizeof(v), "%s%s%s", d->spf_aligned ? "spf" : "",
 		 d->spf_aligned && d->dkim_aligned ? "," : "", d->dkim_aligned ? "dkim" : "");
 	kv(out, outlen, "aligned", v[0] ? v : "none");
-	if (d->override[0])
-		kv(out, outlen, "override", d->override);
-	if (d->override_reason[0])
-		kv(out, outlen, "override_reason", d->override_reason);
+	kv_dmarc_policy(out, outlen, d);
 	if (d->result != AM_RES_PASS && d->reason[0])
 		kv(out, outlen, "dmarc_reason", d->reason);
 }

@@ -5,6 +5,8 @@
 #include "am_config.h"
 #include "am_results.h"
 
+#include <stdio.h>
+
 /* RFC 8601 keyword of a result. */
 const char *am_result_name(enum am_result r)
 {
@@ -28,4 +30,31 @@ const char *am_action_name(enum am_action a)
 	case AM_ACT_NONE: break;
 	}
 	return "none";
+}
+
+/* RFC 9990 PolicyOverrideType keyword. */
+const char *am_dmarc_override_name(enum am_dmarc_override_type t)
+{
+	static const char *const names[AM_DMARC_OV_COUNT] = {
+		[AM_DMARC_OV_LOCAL_POLICY] = "local_policy",
+		[AM_DMARC_OV_MAILING_LIST] = "mailing_list",
+		[AM_DMARC_OV_OTHER] = "other",
+		[AM_DMARC_OV_POLICY_TEST_MODE] = "policy_test_mode",
+		[AM_DMARC_OV_TRUSTED_FORWARDER] = "trusted_forwarder",
+	};
+	return (unsigned)t < AM_DMARC_OV_COUNT ? names[t] : "other";
+}
+
+/* Add one override reason to a DMARC result (see am_results.h). */
+void am_dmarc_override_add(struct am_dmarc_result *d, enum am_dmarc_override_type t,
+			   const char *comment)
+{
+	for (unsigned i = 0; i < d->noverrides; i++)
+		if (d->overrides[i].type == t)
+			return;
+	if (d->noverrides >= AM_DMARC_OVERRIDES_MAX)
+		return;
+	struct am_dmarc_override *o = &d->overrides[d->noverrides++];
+	o->type = t;
+	snprintf(o->comment, sizeof o->comment, "%s", comment ? comment : "");
 }

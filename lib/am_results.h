@@ -84,21 +84,67 @@ enum am_dmarc_policy {
 	AM_DMARC_P_REJECT,
 };
 
+/* How the policy record was found: RFC 7489 (public suffix list, kept as
+ * the compatibility mode) or RFC 9989 (DNS tree walk, the default). */
+enum am_dmarc_discovery {
+	AM_DMARC_PSL = 0,      /* RFC 7489 (+ RFC 9091 np=) */
+	AM_DMARC_TREEWALK,     /* RFC 9989 */
+};
+
+/* RFC 9990 PolicyOverrideType: why the disposition applied differs from the
+ * published policy. RFC 9990's schema allows exactly these five (RFC 7489's
+ * "forwarded" and "sampled_out" are gone). */
+enum am_dmarc_override_type {
+	AM_DMARC_OV_LOCAL_POLICY = 0,   /* our own rule: reject softened, enforce = no, dry run */
+	AM_DMARC_OV_MAILING_LIST,       /* the message looks like (or is) list mail */
+	AM_DMARC_OV_OTHER,              /* psl mode pct= sampling ("pct=N") */
+	AM_DMARC_OV_POLICY_TEST_MODE,   /* t=y asked for the next milder policy */
+	AM_DMARC_OV_TRUSTED_FORWARDER,  /* named forwarder, trusted ARC sealer */
+};
+#define AM_DMARC_OV_COUNT (AM_DMARC_OV_TRUSTED_FORWARDER + 1)
+
+/* RFC 9990 keyword of an override type ("local_policy", ...). */
+const char *am_dmarc_override_name(enum am_dmarc_override_type t);
+
+/* One override reason, as an aggregate report row carries it. */
+struct am_dmarc_override {
+	enum am_dmarc_override_type type;
+	char comment[96];               /* "forwarder network 192.0.2.0/24", "pct=50" */
+};
+
+/* Several overrides may apply to one message (t=y and a forwarder, say). */
+#define AM_DMARC_OVERRIDES_MAX 4
+
+/* What the DMARC check saw that speaks for or against the message beyond
+ * the RFC 9989 result itself; the policy (am_policy.c) turns these into a
+ * disposition. Filled by lib/am_dmarc.c (they need DNS or the headers). */
+struct am_dmarc_signals {
+	bool spf_fail_in_author_org;     /* SPF fail for a MAIL FROM in the author's org domain */
+	bool forwarder;                  /* a named forwarder ([dmarc] forwarder_*) matched */
+	char forwarder_why[96];          /* "forwarder network 192.0.2.0/24" */
+	bool list;                       /* List-Id or List-Post present */
+	bool list_verified;              /* SPF pass for a MAIL FROM in the List-Id's org domain */
+	char list_id[AM_DOMAIN_MAX];     /* the List-Id's domain part, as sent */
+	char list_why[96];               /* "list lists.example.org, SPF pass for lists.example.org" */
+};
+
 /* One DMARC evaluation: what the AR header, the policy, the decision log
- * and an aggregate report (RFC 7489 7.2 / RFC 9990 row) need. */
+ * and an aggregate report (RFC 9990 row) need. */
 struct am_dmarc_result {
 	bool checked;
 	enum am_result result;           /* pass fail none temperror permerror */
+	enum am_dmarc_discovery discovery; /* how the record was found (psl / treewalk) */
 	enum am_from_status from_status;
 	char header_from[AM_DOMAIN_MAX];   /* author domain, lower-case A-label */
 	char policy_domain[AM_DOMAIN_MAX]; /* polrec.domain: where the record was found */
 	char org_domain[AM_DOMAIN_MAX];    /* organisational domain of header_from */
 	enum am_dmarc_policy p, sp, np;    /* as published (UNSPEC: absent) */
 	char policy_tag[4];              /* which tag applied: "p", "sp", "np" */
-	enum am_dmarc_policy policy;     /* the published policy that applied */
+	enum am_dmarc_policy policy;     /* the published policy that applied (p/sp/np) */
 	char adkim, aspf;                /* 'r' or 's' */
-	int pct;                         /* 0..100 (100 when absent or treewalk) */
-	bool testing;                    /* t=y (treewalk mode) */
+	int pct;                         /* 0..100 as published (100 when absent) */
+	bool pct_ignored;                /* treewalk: a pct= was published and ignored (RFC 9989 A) */
+	bool testing;                    /* t=y honoured (treewalk mode) */
 	bool psd;                        /* the record found is a PSD record (psd=y) */
 	bool nonexistent;                /* author domain does not exist (np applied) */
 	bool spf_aligned, dkim_aligned;
@@ -106,10 +152,17 @@ struct am_dmarc_result {
 	char spf_domain[AM_DOMAIN_MAX];
 	char dkim_domain[AM_DOMAIN_MAX]; /* aligned passing d=, else first d= */
 	enum am_result dkim_result;      /* result of that signature */
-	enum am_dmarc_policy disposition;/* what to do: none/quarantine/reject */
-	bool sampled_out;                /* pct sampling lowered the disposition */
-	char override[20];               /* RFC 7489 PolicyOverrideType or "" */
-	char override_reason[96];        /* "forwarder network 192.0.2.0/24" */
+	/* The effective policy: the published one after t=y (RFC 9989 5.3
+	 * policy test mode) and, in psl mode, pct= sampling. Scores key on it. */
+	enum am_dmarc_policy effective_policy;
+	/* The disposition really applied after local policy (am_policy.c:
+	 * reject softened to quarantine, forwarders, lists, enforce, dry run). */
+	enum am_dmarc_policy disposition;
+	/* Why the disposition differs from the published policy (RFC 9990). */
+	struct am_dmarc_override overrides[AM_DMARC_OVERRIDES_MAX];
+	unsigned noverrides;
+	char evidence[64];               /* why a reject was kept: "spf_fail_in_author_org", "score", "strict" */
+	struct am_dmarc_signals signals;
 	char source_ip[48];
 	unsigned dns_queries;            /* DMARC TXT/A queries made */
 	char reason[160];                /* why, for the log and the AR comment */
@@ -117,6 +170,11 @@ struct am_dmarc_result {
 	char rua[256];                   /* rua= of the policy record as published ("" none) */
 	char fo[16];                     /* fo= as published ("" absent) */
 };
+
+/* Add an override reason (ignored past AM_DMARC_OVERRIDES_MAX or when
+ * that type is already there: the first comment of a type wins). */
+void am_dmarc_override_add(struct am_dmarc_result *d, enum am_dmarc_override_type t,
+			   const char *comment);
 
 /* --- Greylisting (lib/am_grey.c) -------------------------------------- */
 

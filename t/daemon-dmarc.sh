@@ -191,7 +191,7 @@ case_ np-exists $BAD x@exists.npd.example exists.npd.example "" quarantine:npd.e
 	'dmarc=fail (p=none sp=quarantine dis=quarantine) header.from=exists.npd.example polrec.p=none polrec.domain=npd.example'
 # pct=0: never sampled, one step milder; pct=100: always applied
 case_ pct0 $BAD x@pct0.example pct0.example "" quarantine:pct0.example \
-	'dmarc="fail(p=reject,dis=quarantine)" hfrom=pct0.example aligned=none override=sampled_out' \
+	'dmarc="fail(p=reject,dis=quarantine)" hfrom=pct0.example aligned=none dmarc_effective=quarantine dmarc_override=other dmarc_override_comment=\"pct=0\"' \
 	'dmarc=fail (p=reject dis=quarantine) header.from=pct0.example polrec.p=reject'
 case_ pct100 $BAD x@pct100.example pct100.example "" reject:pct100.example \
 	'dmarc="fail(p=reject,dis=reject)" hfrom=pct100.example aligned=none' \
@@ -215,7 +215,7 @@ case_ psd-psl $GOOD x@other.psd.example company.psd.example other.psd.example ac
 	'dmarc=pass (p=reject dis=none) header.from=company.psd.example polrec.p=reject polrec.domain=psd.example'
 # a trusted forwarder breaks SPF; the same message from elsewhere is rejected
 case_ forwarder $FWD list@fwd.example align.example "" accept \
-	'dmarc="fail(p=reject,dis=none)" hfrom=align.example aligned=none override=trusted_forwarder' \
+	'dmarc="fail(p=reject,dis=none)" hfrom=align.example aligned=none dmarc_override=trusted_forwarder' \
 	'dmarc=fail (p=reject dis=none) header.from=align.example polrec.p=reject'
 case_ not-forwarder $BAD list@fwd.example align.example "" reject:align.example \
 	'dmarc="fail(p=reject,dis=reject)" hfrom=align.example aligned=none' \
@@ -223,7 +223,7 @@ case_ not-forwarder $BAD list@fwd.example align.example "" reject:align.example 
 
 run_cases enforce
 send forwarder-again -i $FWD -H mx.client.example -f list@fwd.example -r r@rcpt.example "$T/forwarder.eml"
-like "$LOG" ' action=accept reason=pass .* override=trusted_forwarder override_reason="forwarder network 198\.51\.100\.128/25" ' \
+like "$LOG" ' action=accept reason=pass .* dmarc_override=trusted_forwarder dmarc_override_comment="forwarder network 198\.51\.100\.128/25" ' \
 	"forwarder: the override and its reason in the decision line"
 send pct0-again -i $BAD -H mx.client.example -f x@pct0.example -r r@rcpt.example "$T/pct0.eml"
 like "$LOG" ' action=quarantine reason=dmarc ' "pct0: quarantined by the DMARC policy, not by score"

@@ -237,16 +237,20 @@ static void run_details(struct am_dmarc_ctx **ctx, struct am_dns *dns)
 {
 	struct am_dmarc_result r;
 	evaluate(ctx[PSL], dns, "a@pct0.example", NULL, NULL, 0, "192.0.2.77", NULL, &r);
-	ok(r.sampled_out && strcmp(r.override, "sampled_out") == 0 && r.pct == 0, "pct=0: sampled_out override");
+	ok(r.noverrides == 1 && r.overrides[0].type == AM_DMARC_OV_OTHER && strcmp(r.overrides[0].comment, "pct=0") == 0 &&
+		   r.pct == 0 && r.effective_policy == AM_DMARC_P_QUARANTINE,
+	   "pct=0 (psl): RFC 9990 override other, comment pct=0");
 	is_str(r.source_ip, "192.0.2.77", "source IP kept for reports");
 	evaluate(ctx[WALK], dns, "a@t.example", NULL, NULL, 0, "192.0.2.1", NULL, &r);
 	ok(r.testing && r.policy == AM_DMARC_P_REJECT, "t=y: testing flag, published policy reject");
 	evaluate(ctx[FWD], dns, "a@example.com", NULL, NULL, 0, "192.0.2.9", NULL, &r);
-	ok(strcmp(r.override, "trusted_forwarder") == 0 && strstr(r.override_reason, "192.0.2.0/24"),
-	   "forwarder network reason: %s", r.override_reason);
+	ok(r.noverrides == 1 && r.overrides[0].type == AM_DMARC_OV_TRUSTED_FORWARDER &&
+		   strstr(r.overrides[0].comment, "192.0.2.0/24"),
+	   "forwarder network reason: %s", r.overrides[0].comment);
 	evaluate(ctx[FWD], dns, "a@example.com", NULL, "lists.mailinglist.example", 0, "203.0.113.9", NULL, &r);
-	ok(strcmp(r.override, "mailing_list") == 0 && strstr(r.override_reason, "d=.mailinglist.example"),
-	   "forwarder DKIM reason: %s", r.override_reason);
+	ok(r.noverrides == 1 && r.overrides[0].type == AM_DMARC_OV_MAILING_LIST &&
+		   strstr(r.overrides[0].comment, "d=.mailinglist.example"),
+	   "forwarder DKIM reason: %s", r.overrides[0].comment);
 	evaluate(ctx[PSL], dns, "a@mail.example.com", "bounce.example.com", "x.example !example.com", 0, "192.0.2.1",
 		 NULL, &r);
 	ok(r.spf_aligned && !r.dkim_aligned && r.spf_result == AM_RES_PASS &&
