@@ -97,10 +97,13 @@ static void put_reason(struct jbuf *b, int *n, const char *type, const char *com
 }
 
 /* RFC 9990 disposition really applied, and the reasons it differs from
- * the published policy ("pass": DMARC passed under an enforcing policy). */
+ * the published policy ("pass": DMARC passed under an enforcing policy).
+ * enforce = no and the dry run are local policy: when the DMARC decision
+ * has not recorded them already, they are added here. */
 static void put_disposition(struct jbuf *b, const struct am_report_env *env, const struct am_dmarc_result *d)
 {
 	enum am_dmarc_policy applied = d->disposition;
+	bool local = false;
 	int n = 0;
 
 	if (d->result == AM_RES_PASS) {
@@ -112,13 +115,11 @@ static void put_disposition(struct jbuf *b, const struct am_report_env *env, con
 		applied = AM_DMARC_P_NONE;
 	put_kv(b, "disp", am_dmarc_policy_name(applied == AM_DMARC_P_UNSPEC ? AM_DMARC_P_NONE : applied));
 	put_raw(b, ",\"reasons\":[", 12);
-	if (d->testing)
-		put_reason(b, &n, "policy_test_mode", "t=y: one step milder than published");
-	if (d->sampled_out)
-		put_reason(b, &n, "other", "pct= sampling: one step milder than published");
-	if (!strcmp(d->override, "trusted_forwarder") || !strcmp(d->override, "mailing_list"))
-		put_reason(b, &n, d->override, d->override_reason);
-	if (applied != d->disposition)
+	for (unsigned i = 0; i < d->noverrides && i < AM_DMARC_OVERRIDES_MAX; i++) {
+		local |= d->overrides[i].type == AM_DMARC_OV_LOCAL_POLICY;
+		put_reason(b, &n, am_dmarc_override_name(d->overrides[i].type), d->overrides[i].comment);
+	}
+	if (applied != d->disposition && !local)
 		put_reason(b, &n, "local_policy", env->dry_run ? "[policy] dry_run" : "[dmarc] enforce = no");
 	put_raw(b, "]", 1);
 }
@@ -175,13 +176,13 @@ int am_report_data_format(const struct am_report_env *env, const struct am_resul
 	/* one domain per record: the first accepted recipient's (see the man page) */
 	put_kv(&b, "eto", env->nrcpts > 0 ? domain_of(env->rcpts[0]) : "");
 	put_kv(&b, "pdom", d->policy_domain);
-	put_kv(&b, "disc", env->discovery);
+	put_kv(&b, "disc", d->discovery == AM_DMARC_TREEWALK ? "treewalk" : "psl");
 	put_kv(&b, "p", am_dmarc_policy_name(d->p)); /* "" when the tag was absent */
 	put_kv(&b, "sp", am_dmarc_policy_name(d->sp));
 	put_kv(&b, "np", am_dmarc_policy_name(d->np));
 	put_kv(&b, "adkim", (flag[0] = d->adkim ? d->adkim : 'r', flag));
 	put_kv(&b, "aspf", (flag[0] = d->aspf ? d->aspf : 'r', flag));
-	put_kv(&b, "testing", !strcmp(env->discovery, "treewalk") && d->testing ? "y" : "n");
+	put_kv(&b, "testing", d->discovery == AM_DMARC_TREEWALK && d->testing ? "y" : "n");
 	put_kv(&b, "fo", d->fo);
 	put_kv(&b, "rua", d->rua);
 	put_disposition(&b, env, d);

@@ -370,7 +370,6 @@ static void report_record(struct am_conn *c, struct am_msg *m)
 		.time_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000,
 		.client_ip = c->client_ip, .helo = c->helo, .mail_from = m->mail_from,
 		.rcpts = (const char *const *)m->rcpts, .nrcpts = m->nrcpts,
-		.discovery = am_dmarc_discovery_name(am_dmarc_ctx_discovery(m->rt->dmarc)),
 		.enforce = cfg->dmarc_enforce, .dry_run = cfg->dry_run, .report_from = cfg->report_from,
 	};
 	len = am_report_data_format(&env, &m->results, line, sizeof line, err, sizeof err);

@@ -25,8 +25,7 @@ static void fixture(struct am_results *r)
 				      .disposition = AM_DMARC_P_NONE, .spf_aligned = false, .dkim_aligned = false};
 	strcpy(d->header_from, "news.example.com");
 	strcpy(d->policy_domain, "example.com");
-	strcpy(d->override, "trusted_forwarder");
-	strcpy(d->override_reason, "forwarder network 192.0.2.0/24");
+	am_dmarc_override_add(d, AM_DMARC_OV_TRUSTED_FORWARDER, "forwarder network 192.0.2.0/24");
 	strcpy(d->rua, "mailto:agg@example.com!10m");
 	strcpy(d->fo, "1");
 	r->dkim.checked = true;
@@ -45,7 +44,7 @@ int main(void)
 	struct am_report_env env = {.host = "mx1.example", .conn_id = "C7", .queue_id = "4XyZ",
 				    .time_us = 1733443200123456LL, .client_ip = "192.0.2.9", .helo = "fwd.example",
 				    .mail_from = "bounce@list.example.org", .rcpts = rcpts, .nrcpts = 2,
-				    .discovery = "psl", .enforce = true, .report_from = "dmarc@rep.example"};
+				    .enforce = true, .report_from = "dmarc@rep.example"};
 	char line[AM_REPORT_LINE_MAX], err[256], path[] = "/tmp/am_report_dataXXXXXX";
 	int len;
 
@@ -65,7 +64,7 @@ int main(void)
 
 	/* Not enforcing: the disposition applied is none, with a local_policy reason. */
 	r.dmarc.disposition = AM_DMARC_P_REJECT;
-	r.dmarc.override[0] = '\0';
+	r.dmarc.noverrides = 0;
 	env.enforce = false;
 	am_report_data_format(&env, &r, line, sizeof line, err, sizeof err);
 	ok(strstr(line, "\"disp\":\"none\",\"reasons\":[[\"local_policy\",\"[dmarc] enforce = no\"]]") != NULL,
@@ -78,11 +77,23 @@ int main(void)
 	am_report_data_format(&env, &r, line, sizeof line, err, sizeof err);
 	ok(strstr(line, "\"disp\":\"reject\",\"reasons\":[]") != NULL, "enforced reject: no reason");
 	r.dmarc.testing = true;
+	r.dmarc.discovery = AM_DMARC_TREEWALK;
 	r.dmarc.disposition = AM_DMARC_P_QUARANTINE;
+	am_dmarc_override_add(&r.dmarc, AM_DMARC_OV_POLICY_TEST_MODE, "t=y");
 	am_report_data_format(&env, &r, line, sizeof line, err, sizeof err);
-	ok(strstr(line, "\"disp\":\"quarantine\",\"reasons\":[[\"policy_test_mode\",") != NULL,
+	ok(strstr(line, "\"disp\":\"quarantine\",\"reasons\":[[\"policy_test_mode\",\"t=y\"]]") != NULL,
 	   "t=y: quarantine instead of reject, reason policy_test_mode");
+	ok(strstr(line, "\"disc\":\"treewalk\"") != NULL && strstr(line, "\"testing\":\"y\"") != NULL,
+	   "treewalk, testing y");
 	r.dmarc.testing = false;
+	r.dmarc.noverrides = 0;
+	env.enforce = false;
+	am_dmarc_override_add(&r.dmarc, AM_DMARC_OV_LOCAL_POLICY, "enforce = no");
+	am_report_data_format(&env, &r, line, sizeof line, err, sizeof err);
+	ok(strstr(line, "\"reasons\":[[\"local_policy\",\"enforce = no\"]]") != NULL,
+	   "a local_policy reason of the decision is not doubled");
+	env.enforce = true;
+	r.dmarc.noverrides = 0;
 
 	/* A pass under an enforcing policy is "pass"; under p=none it is "none". */
 	r.dmarc.result = AM_RES_PASS;
