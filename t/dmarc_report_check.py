@@ -1,5 +1,5 @@
 """t/dmarc_report_check.py - reads RFC 9990 reports for the tests: each
-argument is a report (.xml.gz, .xml, or a mail .eml whose application/gzip
+argument is a report (gzipped or plain XML, or a mail whose application/gzip
 attachment is the report) and the output is one JSON object per report:
 its policy domain, report_id, date range, total count, the sum of counts
 per (source_ip, disposition), every override reason as "type: comment",
@@ -17,7 +17,7 @@ NS = {"d": "urn:ietf:params:xml:ns:dmarc-2.0"}
 def report_bytes(path):
     """(XML bytes, attachment file name or None) of one argument."""
     raw = open(path, "rb").read()
-    if path.endswith(".eml"):
+    if raw[:2] != b"\x1f\x8b" and not raw.lstrip().startswith(b"<"):
         msg = email.message_from_bytes(raw, policy=email.policy.default)
         for part in msg.walk():
             if part.get_content_type() == "application/gzip":
