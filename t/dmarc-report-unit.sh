@@ -33,8 +33,36 @@ $TOOL -c "$T/am.ini" --period 2026-13-40 >/dev/null 2>&1
 is $? 2 "a bad --period: exit 2"
 $TOOL -c "$T/nonexistent.ini" --dry-run "$T" >/dev/null 2>&1
 is $? 2 "an unreadable configuration: exit 2"
-printf '[report]\n' >"$T/nofrom.ini"
+printf '[report]\nenable = yes\n' >"$T/nofrom.ini"
 $TOOL -c "$T/nofrom.ini" --dry-run "$T" 2>"$T/nofrom.err" >/dev/null
 is $? 2 "no [report] from: exit 2"
 like "$(cat "$T/nofrom.err")" 'from is not set' "and says why"
+printf '[report]\nenable = no\n' >"$T/off.ini"
+$TOOL -c "$T/off.ini" 2>"$T/off.err" >/dev/null
+is $? 0 "[report] enable = no and no --from-logs: exit 0 (the packaged timer is harmless)"
+like "$(cat "$T/off.err")" 'reports are off' "and says so"
+
+# The manual page: lint-clean (the references to the other pages aside).
+if command -v mandoc >/dev/null; then
+	is "$(mandoc -Tlint -W all "$top_srcdir/man/authmilter-dmarc-report.8" 2>&1 |
+		grep -Ev 'STYLE: referenced manual not found: Xr authmilter(\.ini)? [58]( \([0-9]+ times\))?$')" "" \
+		"authmilter-dmarc-report.8: mandoc -Tlint -W all reports nothing"
+else
+	skip "mandoc not installed"
+fi
+
+# make install: the tool in sbin finds its modules in pkgdatadir, and its page in man8.
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$top_builddir" install DESTDIR="$T/inst" >"$T/install.log" 2>&1
+ok $? "make install DESTDIR=... succeeds" || tail -20 "$T/install.log" | sed 's/^/#   /'
+inst=$(find "$T/inst" -path '*/sbin/authmilter-dmarc-report' | head -1)
+ok "$([ -x "$inst" ] && echo 0 || echo 1)" "the tool is installed in sbin (${inst#"$T/inst"})"
+ok "$(find "$T/inst" -path '*/man8/authmilter-dmarc-report.8' | grep -q . && echo 0 || echo 1)" \
+	"its manual page is installed in man8"
+like "$(grep '^MODULE_DIR = ' "$inst")" "^MODULE_DIR = '/.*/authmilter'\$" "the installed tool names its module directory"
+moddir=$(sed -n "s/^MODULE_DIR = '\(.*\)'\$/\1/p" "$inst")
+ok "$([ -r "$T/inst$moddir/dmarcreport/build.py" ] && echo 0 || echo 1)" "the modules are installed there"
+# Run the installed copy with its modules (the DESTDIR prefix added to its path).
+sed "s|^MODULE_DIR = '|MODULE_DIR = '$T/inst|" "$inst" >"$T/installed-tool"
+/usr/bin/python3 "$T/installed-tool" --help >"$T/inst-help.out" 2>&1
+ok $? "the installed tool runs (--help)"
 done_testing
