@@ -29,7 +29,19 @@ static const struct {
 	{"policy", "How results become an answer to the MTA."},
 	{"greylist", "Greylisting (RFC 6647) and its store."},
 	{"dkim", "DomainKeys Identified Mail verification (RFC 6376, RFC 8463)."},
-	{"dmarc", "Domain-based Message Authentication (RFC 7489, RFC 9989)."},
+	{"dmarc", "Domain-based Message Authentication, Reporting and Conformance, by default as "
+		  "RFC 9989 says: the policy found by the DNS tree walk (section 4.10), t= and psd= "
+		  "honoured and a record without p= read as p=none (4.7), pct= ignored (appendix "
+		  "A.6). A failure under an effective policy of none (p=none, or t=y on "
+		  "p=quarantine) changes nothing (5.4). A failure under an effective p=reject is "
+		  "quarantined unless there is evidence of a spoof (reject_evidence), since "
+		  "receivers must not reject solely on p=reject (7.4). A quarantine is delivery "
+		  "with a marker header (quarantine_action), and every deviation from the "
+		  "published policy is logged as dmarc_override= with its RFC 9990 PolicyOverride "
+		  "type. RFC 7489 behaviour comes back with discovery = psl, strict = yes, "
+		  "quarantine_action = quarantine, [dkim] partial_body = pass and [scores] "
+		  "dmarc_fail_none = 3; strict = yes rejects mailing-list mail and gets "
+		  "recipients unsubscribed from their lists."},
 	{"metrics", "The Prometheus metrics endpoint."},
 	{"thresholds", "Total scores at which a message is quarantined or rejected."},
 	{"scores", "Points each check result adds to a message's total score."},
@@ -205,7 +217,7 @@ static void put_section(const char *section)
 	printf(".Ss The [%s] section\n", section);
 	for (size_t k = 0; k < sizeof(intros) / sizeof(intros[0]); k++)
 		if (strcmp(intros[k].section, section) == 0)
-			put_text(intros[k].intro, strlen(intros[k].intro));
+			put_sentences(intros[k].intro);
 	printf(".Bl -tag -width Ds\n");
 	for (size_t i = 0; i < am_options_count; i++)
 		if (strcmp(am_options[i].section, section) == 0)

@@ -144,7 +144,11 @@ static void put_dmarc(struct sink *s, const struct am_dmarc_result *d)
 		put(s, " (p=%s", am_dmarc_policy_name(d->p));
 		if (d->sp != AM_DMARC_P_UNSPEC)
 			put(s, " sp=%s", am_dmarc_policy_name(d->sp));
-		put(s, " dis=%s)", am_dmarc_policy_name(d->disposition));
+		put(s, " dis=%s", am_dmarc_policy_name(d->disposition));
+		/* RFC 9989 5.4: say why the disposition deviates (RFC 9990 types) */
+		for (unsigned i = 0; i < d->noverrides && i < AM_DMARC_OVERRIDES_MAX; i++)
+			put(s, "%s%s", i ? "," : " override=", am_dmarc_override_name(d->overrides[i].type));
+		put(s, ")");
 	}
 	if (d->header_from[0]) {
 		am_authres_value(d->header_from, v, sizeof(v));

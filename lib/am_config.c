@@ -199,6 +199,30 @@ static int set_value(struct am_config *cfg, const struct am_option *o, const cha
 	return -1;
 }
 
+/* A deprecated key: set its new keys, note a warning. 1 not an alias,
+ * 0 done, -1 error (in err). */
+static int set_alias(struct am_config *cfg, const char *section, const char *key, const char *value,
+		     const char *file, int line, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < am_option_aliases_count; i++) {
+		const struct am_option_alias *a = &am_option_aliases[i];
+		char *w = NULL;
+		if (strcasecmp(a->section, section) != 0 || strcasecmp(a->key, key) != 0)
+			continue;
+		for (size_t k = 0; k < 2 && a->new_keys[k]; k++)
+			if (am_config_set(cfg, section, a->new_keys[k], value, file, line, err, errlen) != 0)
+				return -1;
+		if (asprintf(&w, "%s%s:%d: [%s] %s is deprecated: use %s%s%s\n", cfg->warnings ? cfg->warnings : "",
+			     file, line, section, key, a->new_keys[0], a->new_keys[1] ? " and " : "",
+			     a->new_keys[1] ? a->new_keys[1] : "") < 0)
+			return snprintf(err, errlen, "out of memory"), -1;
+		free(cfg->warnings);
+		cfg->warnings = w;
+		return 0;
+	}
+	return 1;
+}
+
 /* Set one option as if read at file:line. */
 int am_config_set(struct am_config *cfg, const char *section, const char *key, const char *value,
 		  const char *file, int line, char *err, size_t errlen)
@@ -211,6 +235,9 @@ int am_config_set(struct am_config *cfg, const char *section, const char *key, c
 		return -1;
 	}
 	if ((o = find_option(section, key)) == NULL) {
+		int alias = set_alias(cfg, section, key, value, file, line, err, errlen);
+		if (alias <= 0)
+			return alias;
 		snprintf(err, errlen, "%s:%d: unknown key '%s' in section [%s]", file, line, key, section);
 		return -1;
 	}
@@ -422,6 +449,7 @@ void am_config_free(struct am_config *cfg)
 			am_cidr_list_free(field(cfg, o));
 	}
 	free(cfg->path);
+	free(cfg->warnings);
 	free(cfg);
 }
 

@@ -53,8 +53,19 @@ struct am_option {
 extern const struct am_option am_options[];
 extern const size_t am_options_count;
 
+/* A deprecated key: setting it sets each of its new keys (up to 2) and
+ * adds a warning naming FILE:LINE and the new keys. */
+struct am_option_alias {
+	const char *section;
+	const char *key;
+	const char *new_keys[2];
+};
+extern const struct am_option_alias am_option_aliases[];
+extern const size_t am_option_aliases_count;
+
 struct am_config {
 	char *path;
+	char *warnings;    /* "FILE:LINE: ...\n" lines (deprecated keys); NULL if none */
 
 	/* [milter] */
 	char *socket;
@@ -131,14 +142,18 @@ struct am_config {
 	bool dkim_enable;
 	int dkim_max_signatures;          /* DKIM-Signature fields verified per message */
 	int dkim_min_key_bits;            /* smaller RSA keys give dkim=policy (RFC 8301) */
-	char *dkim_partial_body;          /* pass | fail: l= covering part of the body */
+	char *dkim_partial_body;          /* policy | pass | fail: l= covering part of the body */
 
 	/* [dmarc] (DMARC capability: lib/am_dmarc*.c, am_from.c, am_psl.c) */
 	bool dmarc_enable;
 	char *dmarc_discovery;            /* psl (RFC 7489) | treewalk (RFC 9989) */
 	char *dmarc_psl_file;             /* public suffix list, psl mode */
 	bool dmarc_enforce;               /* apply p=quarantine/reject; no: report only */
-	enum am_action dmarc_quarantine_action; /* quarantine | accept (marker header) */
+	bool dmarc_strict;                /* RFC 7489: reject every effective p=reject failure */
+	char *dmarc_reject_evidence;      /* none | spf_fail_in_author_org score */
+	enum am_action dmarc_quarantine_action; /* accept (marker header) | quarantine (hold) */
+	bool dmarc_list_detection;        /* guessed lists: mailing_list, never better than quarantine */
+	bool dmarc_trust_arc;             /* trusted ARC sealer: trusted_forwarder */
 	char *dmarc_reject_text;          /* SMTP text; {domain} = polrec.domain */
 	char *dmarc_quarantine_text;      /* smfi_quarantine reason; {domain} likewise */
 	enum am_action dmarc_from_error_action;  /* From missing/unparseable/several */
@@ -148,7 +163,8 @@ struct am_config {
 	char *dmarc_forwarder_hosts;      /* verified client host names, ".suffix" */
 	char *dmarc_forwarder_spf_domains;/* SPF-pass MAIL FROM domains, ".suffix" */
 	char *dmarc_forwarder_dkim_domains; /* passing DKIM d=, ".suffix" */
-	int score_dmarc[AM_RES_COUNT];
+	int score_dmarc[AM_RES_COUNT];    /* [AM_RES_FAIL] unused: see score_dmarc_fail */
+	int score_dmarc_fail[AM_DMARC_P_REJECT + 1]; /* by effective policy */
 
 	/* [bimi] (BIMI capability: lib/am_bimi*.c) */
 	bool bimi_enable;

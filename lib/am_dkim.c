@@ -66,8 +66,11 @@ void am_dkim_options_from_config(const struct am_config *cfg, struct am_dkim_opt
 {
 	opt->max_signatures = (unsigned)cfg->dkim_max_signatures;
 	opt->min_key_bits = (unsigned)cfg->dkim_min_key_bits;
-	/* The option table admits only "pass" and "fail". */
-	opt->partial_body_fails = cfg->dkim_partial_body && strcmp(cfg->dkim_partial_body, "fail") == 0;
+	/* The option table admits only "policy", "pass" and "fail". */
+	opt->partial_body = !cfg->dkim_partial_body                  ? AM_DKIM_PARTIAL_POLICY
+			    : strcmp(cfg->dkim_partial_body, "pass") == 0 ? AM_DKIM_PARTIAL_PASS
+			    : strcmp(cfg->dkim_partial_body, "fail") == 0 ? AM_DKIM_PARTIAL_FAIL
+									  : AM_DKIM_PARTIAL_POLICY;
 }
 
 /* Pick the key record among the TXT records of a selector name: RFC 6376
@@ -451,7 +454,10 @@ static void judge_good(struct am_dkim_msg *m, DKIM_SIGINFO *sig, struct am_dkim_
 			out->body_partial = true;
 			snprintf(why, sizeof(why), "l=%lld covers part of the body (%llu bytes)",
 				 (long long)signlen, (unsigned long long)total);
-			verdict(out, m->d->opt.partial_body_fails ? AM_RES_FAIL : AM_RES_PASS, why);
+			/* Appended text could be anything: by default not a pass. */
+			enum am_dkim_partial pb = m->d->opt.partial_body;
+			verdict(out, pb == AM_DKIM_PARTIAL_PASS ? AM_RES_PASS
+				     : pb == AM_DKIM_PARTIAL_FAIL ? AM_RES_FAIL : AM_RES_POLICY, why);
 			return;
 		}
 	}

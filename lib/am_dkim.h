@@ -22,10 +22,17 @@
 #define AM_DKIM_DEFAULT_MAX_SIGS 5
 #define AM_DKIM_DEFAULT_MIN_KEY_BITS 1024
 
+/* What a good signature whose l= leaves part of the body unsigned gives. */
+enum am_dkim_partial {
+	AM_DKIM_PARTIAL_POLICY = 0, /* dkim=policy (RFC 8601 2.7.1): not a pass for DMARC */
+	AM_DKIM_PARTIAL_PASS,
+	AM_DKIM_PARTIAL_FAIL,
+};
+
 struct am_dkim_options {
 	unsigned max_signatures;   /* 1..AM_DKIM_MAX_SIGS; later ones are not verified */
 	unsigned min_key_bits;     /* RSA keys below this give "policy" (RFC 8301) */
-	bool partial_body_fails;   /* l= covering less than the body: fail, not pass */
+	enum am_dkim_partial partial_body; /* l= covering less than the body */
 };
 
 struct am_dkim;

@@ -1,8 +1,10 @@
 /*
  * am_dmarc.c - DMARC evaluation of one message (see am_dmarc.h): policy
  * discovery (RFC 7489 6.6.3 or RFC 9989 4.10.1), the meaning of a record
- * (p= fallbacks, sp=/np=), identifier alignment, pct= sampling, t=,
- * trusted-forwarder overrides, and several From domains. DNS look-ups and
+ * (p= fallbacks, sp=/np=), identifier alignment, the effective policy
+ * (t=, psl-mode pct= sampling), and several From domains. The signals a
+ * local policy weighs (forwarders, lists, spoof evidence) come from
+ * am_dmarc_signals.c. DNS look-ups and
  * tree walks live in am_dmarc_walk.c; record syntax in am_dmarc_record.c.
  * It never chooses the SMTP answer: lib/am_policy.c does, from the result.
  */
@@ -30,50 +32,6 @@ const char *am_dmarc_discovery_name(enum am_dmarc_discovery d)
 	return d == AM_DMARC_TREEWALK ? "treewalk" : "psl";
 }
 
-/* Parse a blank/comma separated list of domains (".x" = x and below). */
-static int domlist_parse(const char *text, struct dmarc_domlist *l, const char *what, char *err,
-			 size_t errlen)
-{
-	char buf[AM_DOMAIN_MAX], norm[AM_DOMAIN_MAX], why[96];
-	for (const char *c = text ? text : ""; *c;) {
-		size_t n = strcspn(c, " \t,");
-		if (n > 0) {
-			bool dot = c[0] == '.';
-			snprintf(buf, sizeof buf, "%.*s", (int)(n - dot), c + dot);
-			if (n - dot >= sizeof buf || am_domain_normalize(buf, norm, sizeof norm, why, sizeof why) < 0) {
-				snprintf(err, errlen, "%s: bad domain '%.*s'", what, (int)(n > 64 ? 64 : n), c);
-				return -1;
-			}
-			void *grown = realloc(l->items, (l->n + 1) * sizeof *l->items);
-			if (grown == NULL) {
-				snprintf(err, errlen, "out of memory");
-				return -1;
-			}
-			l->items = grown;
-			snprintf(l->items[l->n++], AM_DOMAIN_MAX, "%s%.253s", dot ? "." : "", norm);
-		}
-		c += n;
-		c += strspn(c, " \t,");
-	}
-	return 0;
-}
-
-/* The list entry matching domain, or NULL. */
-static const char *domlist_match(const struct dmarc_domlist *l, const char *domain)
-{
-	size_t dl = strlen(domain);
-	for (size_t i = 0; i < l->n; i++) {
-		const char *e = l->items[i];
-		if (e[0] != '.' && strcmp(e, domain) == 0)
-			return e;
-		size_t el = strlen(e);
-		if (e[0] == '.' && (strcmp(e + 1, domain) == 0 ||
-				    (dl > el && strcmp(domain + dl - el, e) == 0)))
-			return e;
-	}
-	return NULL;
-}
-
 /* Build a context from settings. */
 struct am_dmarc_ctx *am_dmarc_ctx_new(const struct am_dmarc_settings *s, char *err, size_t errlen)
 {
@@ -96,9 +54,9 @@ struct am_dmarc_ctx *am_dmarc_ctx_new(const struct am_dmarc_settings *s, char *e
 		memcpy(ctx->fwd_networks.items, s->forwarder_networks->items, n * sizeof *ctx->fwd_networks.items);
 		ctx->fwd_networks.count = n;
 	}
-	if (domlist_parse(s->forwarder_hosts, &ctx->fwd_hosts, "forwarder_hosts", err, errlen) < 0 ||
-	    domlist_parse(s->forwarder_spf_domains, &ctx->fwd_spf, "forwarder_spf_domains", err, errlen) < 0 ||
-	    domlist_parse(s->forwarder_dkim_domains, &ctx->fwd_dkim, "forwarder_dkim_domains", err, errlen) < 0)
+	if (dmarc_domlist_parse(s->forwarder_hosts, &ctx->fwd_hosts, "forwarder_hosts", err, errlen) < 0 ||
+	    dmarc_domlist_parse(s->forwarder_spf_domains, &ctx->fwd_spf, "forwarder_spf_domains", err, errlen) < 0 ||
+	    dmarc_domlist_parse(s->forwarder_dkim_domains, &ctx->fwd_dkim, "forwarder_dkim_domains", err, errlen) < 0)
 		goto fail;
 	return ctx;
 fail:
@@ -202,10 +160,10 @@ static int interpret(const struct am_dmarc_ctx *ctx, const struct dmarc_lookup *
 			 r->p == AM_DMARC_P_UNSPEC && !r->p_bad ? "" : r->bad);
 		return -1;
 	}
-	if (bad) /* act as if "v=DMARC1; p=none" was published */
+	if (bad) /* RFC 9989 4.10.1: an invalid p=/sp=/np= with a usable rua= acts as p=none */
 		in = (struct eff){ AM_DMARC_P_NONE, AM_DMARC_P_UNSPEC, AM_DMARC_P_UNSPEC, 'r', 'r', 'n', 100 };
 	else if (in.p == AM_DMARC_P_UNSPEC)
-		in.p = AM_DMARC_P_NONE; /* RFC 9989: absent p= reads as none */
+		in.p = AM_DMARC_P_NONE; /* RFC 9989 4.7: a record without p= reads as p=none */
 	if (lib_store(&in, author, lk->domain, e) < 0) {
 		snprintf(out->reason, sizeof out->reason, "libopendmarc refused the record at %.64s", lk->domain);
 		return -1;
@@ -216,6 +174,10 @@ static int interpret(const struct am_dmarc_ctx *ctx, const struct dmarc_lookup *
 	out->adkim = e->adkim;
 	out->aspf = e->aspf;
 	out->pct = e->pct;
+	if (walk && r->pct >= 0 && !bad) { /* RFC 9989 A.6: pct= is gone; say so */
+		out->pct = r->pct;
+		out->pct_ignored = true;
+	}
 	out->psd = r->psd == 'y';
 	snprintf(out->rua, sizeof out->rua, "%s", r->rua); /* aggregate report data */
 	snprintf(out->fo, sizeof out->fo, "%s", r->fo);
@@ -342,39 +304,12 @@ static int choose_policy(struct dmarc_run *run, const char *author, const char *
 	return 0;
 }
 
-/* Trusted forwarder override; true when one matched. */
-static bool forwarder(const struct am_dmarc_ctx *ctx, const struct am_dmarc_input *in,
+/* The effective policy of a failing message: the published one after t=
+ * (RFC 9989 4.7: t=y asks for one level below; it has no effect on none)
+ * or, in psl mode, pct= sampling (RFC 7489 6.6.4; RFC 9990 reports it as
+ * override "other"). The local policy (am_policy.c) takes it from there. */
+static void effective(const struct am_dmarc_ctx *ctx, const struct eff *e, const struct am_dmarc_input *in,
 		      struct am_dmarc_result *out)
-{
-	const struct am_cidr *net = in->client_ip ? am_cidr_list_match(&ctx->fwd_networks, in->client_ip) : NULL;
-	const char *m = NULL, *what = NULL;
-	enum am_dmarc_override_type kind = AM_DMARC_OV_TRUSTED_FORWARDER;
-	char norm[AM_DOMAIN_MAX], why[96];
-	if (net)
-		m = net->text, what = "network";
-	if (!m && in->client_host && am_domain_normalize(in->client_host, norm, sizeof norm, why, sizeof why) == 0 &&
-	    (m = domlist_match(&ctx->fwd_hosts, norm)) != NULL)
-		what = "host";
-	if (!m && in->spf && in->spf->checked && in->spf->result == AM_RES_PASS &&
-	    am_domain_normalize(in->spf->domain, norm, sizeof norm, why, sizeof why) == 0 &&
-	    (m = domlist_match(&ctx->fwd_spf, norm)) != NULL)
-		what = "spf";
-	for (size_t i = 0; !m && in->dkim && i < in->dkim->count && i < AM_DKIM_MAX_SIGS; i++)
-		if (in->dkim->sigs[i].result == AM_RES_PASS &&
-		    am_domain_normalize(in->dkim->sigs[i].domain, norm, sizeof norm, why, sizeof why) == 0 &&
-		    (m = domlist_match(&ctx->fwd_dkim, norm)) != NULL)
-			what = "dkim d=", kind = AM_DMARC_OV_MAILING_LIST;
-	if (!m)
-		return false;
-	char text[96];
-	snprintf(text, sizeof text, "forwarder %s%s%s", what, strcmp(what, "dkim d=") ? " " : "", m);
-	am_dmarc_override_add(out, kind, text);
-	return true;
-}
-
-/* Disposition of a failing message: policy, t=, pct=, overrides. */
-static void dispose(const struct am_dmarc_ctx *ctx, const struct eff *e, const struct am_dmarc_input *in,
-		    struct am_dmarc_result *out)
 {
 	enum am_dmarc_policy d = out->policy;
 	if (ctx->discovery == AM_DMARC_TREEWALK && e->t == 'y' && d != AM_DMARC_P_NONE) {
@@ -396,8 +331,6 @@ static void dispose(const struct am_dmarc_ctx *ctx, const struct eff *e, const s
 		}
 	}
 	out->effective_policy = d;
-	if (d != AM_DMARC_P_NONE && forwarder(ctx, in, out))
-		d = AM_DMARC_P_NONE;
 	out->disposition = d;
 }
 
@@ -437,7 +370,8 @@ static void check_domain(struct dmarc_run *run, const char *author, const struct
 		snprintf(out->reason, sizeof out->reason, "DNS error while checking that %s exists", author);
 		return;
 	}
-	dispose(run->ctx, &e, in, out);
+	effective(run->ctx, &e, in, out);
+	dmarc_signals(run, author, out->org_domain, in, &out->signals);
 	if (out->reason[0] == '\0')
 		snprintf(out->reason, sizeof out->reason, "no aligned SPF or DKIM pass");
 }

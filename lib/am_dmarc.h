@@ -5,16 +5,20 @@
  * Two discovery modes, chosen per configuration:
  *  - AM_DMARC_PSL: RFC 7489 (From domain, then its organisational domain
  *    from the Public Suffix List; relaxed alignment by PSL), plus RFC 9091's
- *    np= for non-existent subdomains and pct= sampling (6.6.4).
- *  - AM_DMARC_TREEWALK: RFC 9989 (DNS tree walk, at most 8 queries a walk,
- *    psd= and t=, np=; pct= ignored; relaxed alignment by tree walk).
+ *    np= for non-existent subdomains and pct= sampling (6.6.4): the
+ *    compatibility mode.
+ *  - AM_DMARC_TREEWALK: RFC 9989, the default (DNS tree walk, at most 8
+ *    queries a walk (4.10), psd= and t= (4.7), np=; pct= ignored and
+ *    noted (A.6); relaxed alignment by tree walk (4.10.2)).
  * DMARC records are fetched through am_dns (never by libopendmarc); a
  * record's validated tags are handed to libopendmarc with
  * opendmarc_policy_store_dmarc, which supplies p/sp/adkim/aspf/pct.
  * What it lacks (np, psd, t, pct sampling, tree walk, PSL per context,
  * alignment) is done here. The outcome is a value in struct am_dmarc_result
- * (lib/am_results.h), temperror included; nothing here decides the SMTP
- * answer (lib/am_policy.c does) or talks to the MTA.
+ * (lib/am_results.h), temperror included, with the effective policy (after
+ * t= and pct=) and the signals a local policy weighs (am_dmarc_signals.c);
+ * nothing here decides the disposition or the SMTP answer (lib/am_policy.c
+ * does) or talks to the MTA.
  *
  * A context is read-only once built and may be shared by threads; a check
  * keeps its per-message state on the heap.
@@ -69,6 +73,8 @@ struct am_dmarc_input {
 	const char *client_host;               /* forward-confirmed host name, or NULL */
 	const struct am_spf_result *spf;       /* the MAIL FROM identity */
 	const struct am_dkim_result *dkim;
+	const char *list_id;                   /* first List-Id header value (RFC 2919), or NULL */
+	const char *list_post;                 /* first List-Post header value (RFC 2369), or NULL */
 	/* pct sampling source: a uniform 32-bit value; NULL: getrandom(). */
 	uint32_t (*random)(void *arg);
 	void *random_arg;

@@ -1,6 +1,7 @@
 /*
  * am_dmarc_int.h - internals shared by am_dmarc.c (evaluation) and
- * am_dmarc_walk.c (DNS fetches, tree walk, organisational domain). Not for
+ * am_dmarc_walk.c (DNS fetches, tree walk, organisational domain) and
+ * am_dmarc_signals.c (spoof and indirect-flow signals). Not for
  * use outside the DMARC capability.
  */
 #ifndef AM_DMARC_INT_H
@@ -72,5 +73,14 @@ int dmarc_org(struct dmarc_run *run, const char *domain, char *out, size_t outle
  * mode (NXDOMAIN or NODATA for A, AAAA and MX), RFC 8020 NXDOMAIN in
  * treewalk mode. */
 int dmarc_domain_exists(struct dmarc_run *run, const char *domain);
+
+/* Parse a forwarder list ("name", ".domain" for it and below). 0 or -1 + err. */
+int dmarc_domlist_parse(const char *text, struct dmarc_domlist *l, const char *what, char *err,
+			size_t errlen);
+
+/* The signals of a failing message (am_dmarc_signals.c); author_org is
+ * filled when still empty. */
+void dmarc_signals(struct dmarc_run *run, const char *author, char *author_org, const struct am_dmarc_input *in,
+		   struct am_dmarc_signals *sig);
 
 #endif

@@ -100,8 +100,8 @@ static void kv_dkim(char *out, size_t outlen, const struct am_dkim_result *d)
 /* Append the RFC 9989 policy keys (stable, read by the report tool):
  * dmarc_effective= (only when it differs from the published policy),
  * dmarc_override=TYPE,TYPE (RFC 9990 PolicyOverrideType), dmarc_override_comment=
- * (the comments, "; " separated, same order) and dmarc_evidence= (why a
- * reject was kept). */
+ * (the comments, "; " separated, same order), dmarc_evidence= (why a
+ * reject was kept) and dmarc_pct_ignored=N (treewalk mode). */
 static void kv_dmarc_policy(char *out, size_t outlen, const struct am_dmarc_result *d)
 {
 	char types[128] = "", comments[512] = "";
@@ -120,6 +120,11 @@ static void kv_dmarc_policy(char *out, size_t outlen, const struct am_dmarc_resu
 		kv(out, outlen, "dmarc_override_comment", comments);
 	if (d->evidence[0])
 		kv(out, outlen, "dmarc_evidence", d->evidence);
+	if (d->pct_ignored) {   /* RFC 9989 A.6: pct= is gone; say we saw it */
+		char pct[16];
+		snprintf(pct, sizeof(pct), "%d", d->pct);
+		kv(out, outlen, "dmarc_pct_ignored", pct);
+	}
 }
 
 /* Append the DMARC result and what an aggregate report needs. */

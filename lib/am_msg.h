@@ -51,6 +51,10 @@ struct am_msg {
 	unsigned nfrom;
 	char bimi_selector[256];     /* BIMI: the first BIMI-Selector value ("" if too long) */
 	unsigned nbimi_selectors;    /* BIMI: how many BIMI-Selector headers */
+	/* DMARC's mailing-list guess: the first List-Id / List-Post values
+	 * ("" when absent or too long). */
+	char list_id[256];
+	char list_post[256];
 };
 
 struct am_conn {

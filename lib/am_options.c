@@ -180,24 +180,48 @@ const struct am_option am_options[] = {
 	OPT("dkim", "min_key_bits", AM_OPT_INT, dkim_min_key_bits, "1024", 512, 8192, NULL,
 	    "RSA keys shorter than this give dkim=policy, never pass (RFC 8301 requires 1024). "
 	    "rsa-sha1 signatures give dkim=policy too."),
-	OPT("dkim", "partial_body", AM_OPT_CHOICE, dkim_partial_body, "pass", 0, 0, "pass fail",
-	    "pass or fail: the result of a good signature whose l= tag covers only part of the "
-	    "body (anything can be appended after it). It is reported in the log either way."),
+	OPT("dkim", "partial_body", AM_OPT_CHOICE, dkim_partial_body, "policy", 0, 0, "policy pass fail",
+	    "The result of a good signature whose l= tag covers only part of the body: anything "
+	    "can be appended after the signed part, so by default it is dkim=policy (RFC 8601 "
+	    "2.7.1, with the reason in the AR comment) and does not count for DMARC. pass or fail "
+	    "as before. It is reported in the log either way."),
 	/* [dmarc] (DMARC capability: lib/am_dmarc*.c, am_from.c, am_psl.c) */
 	OPT("dmarc", "enable", AM_OPT_BOOL, dmarc_enable, "yes", 0, 0, NULL,
 	    "Evaluate DMARC (needs the SPF and DKIM results of the message)."),
-	OPT("dmarc", "discovery", AM_OPT_CHOICE, dmarc_discovery, "psl", 0, 0, "psl treewalk",
-	    "psl: RFC 7489 (From domain, then its organisational domain from the public suffix "
-	    "list), with RFC 9091 np= and pct= sampling. treewalk: RFC 9989 (DNS tree walk, at most "
-	    "8 queries; psd=, t=, np=; pct= ignored)."),
+	OPT("dmarc", "discovery", AM_OPT_CHOICE, dmarc_discovery, "treewalk", 0, 0, "psl treewalk",
+	    "treewalk: RFC 9989 (DNS tree walk, at most 8 queries; psd=, t=, np=; pct= ignored). "
+	    "psl: the RFC 7489 compatibility mode (From domain, then its organisational domain "
+	    "from the public suffix list), with RFC 9091 np= and pct= sampling."),
 	OPT("dmarc", "psl_file", AM_OPT_STRING, dmarc_psl_file,
 	    "/usr/share/publicsuffix/public_suffix_list.dat", 0, 0, NULL,
 	    "Public suffix list for discovery = psl (Debian package publicsuffix); re-read on reload."),
 	OPT("dmarc", "enforce", AM_OPT_BOOL, dmarc_enforce, "yes", 0, 0, NULL,
-	    "Apply the domain's p=quarantine / p=reject to failing mail; no: results and logs only."),
-	OPT("dmarc", "quarantine_action", AM_OPT_ACTION, dmarc_quarantine_action, "quarantine", 0, 0,
-	    "quarantine accept", "What p=quarantine does: quarantine (Postfix hold queue) or accept "
-	    "with a marker header."),
+	    "Act on failures under an effective p=quarantine / p=reject (as below); no: results "
+	    "and logs only (override local_policy)."),
+	OPT("dmarc", "strict", AM_OPT_BOOL, dmarc_strict, "no", 0, 0, NULL,
+	    "yes: RFC 7489 behaviour, every failure under an effective p=reject is rejected "
+	    "(named forwarders and trusted ARC sealers still accepted). This rejects mailing-list "
+	    "mail and gets recipients unsubscribed. no (RFC 9989 7.4): such a failure is "
+	    "quarantined (override local_policy) unless reject_evidence names a spoof."),
+	OPT("dmarc", "reject_evidence", AM_OPT_CHOICES, dmarc_reject_evidence,
+	    "spf_fail_in_author_org score", 0, 0, "none spf_fail_in_author_org score",
+	    "What turns a failure under an effective p=reject into a reject when strict = no: "
+	    "spf_fail_in_author_org (an SPF fail for a MAIL FROM inside the author's organisational "
+	    "domain: the author's domain says this host may not send for it; a forwarder that "
+	    "keeps the MAIL FROM without SRS hits it too, name it in forwarder_*), score (the "
+	    "total score reaches [thresholds] reject), a list of them, or none."),
+	OPT("dmarc", "quarantine_action", AM_OPT_ACTION, dmarc_quarantine_action, "accept", 0, 0,
+	    "quarantine accept", "What a quarantine disposition does: accept (deliver with the "
+	    "marker header and the DMARC failure in the AR, for an MUA or Sieve rule to file as "
+	    "junk) or quarantine (the MTA's hold queue: every list message waits for an admin)."),
+	OPT("dmarc", "list_detection", AM_OPT_BOOL, dmarc_list_detection, "yes", 0, 0, NULL,
+	    "Guess mailing lists: a List-Id (RFC 2919) or List-Post header, with SPF pass for a MAIL "
+	    "FROM in the List-Id's organisational domain, reports the quarantine of an effective "
+	    "p=reject as mailing_list. A guess never does better than quarantine (anyone can add "
+	    "List-Id); name a list in forwarder_* to accept its mail."),
+	OPT("dmarc", "trust_arc", AM_OPT_BOOL, dmarc_trust_arc, "yes", 0, 0, NULL,
+	    "A valid ARC chain whose trusted sealer vouches that the author's domain authenticated "
+	    "(the ARC check's trusted-sealer signal) accepts a DMARC failure as trusted_forwarder."),
 	OPT("dmarc", "reject_text", AM_OPT_STRING, dmarc_reject_text,
 	    "Rejected by the DMARC policy of {domain}", 0, 0, NULL,
 	    "Text of the 550 5.7.1 reply for p=reject; {domain} becomes the policy domain."),
@@ -214,14 +238,17 @@ const struct am_option am_options[] = {
 	    "Several From domains: evaluate each and keep the strictest result (RFC 7489 6.6.1); "
 	    "no: dmarc=permerror and from_error_action."),
 	OPT("dmarc", "forwarder_networks", AM_OPT_CIDRS, dmarc_forwarder_networks, "", 0, 0, NULL,
-	    "Trusted forwarders by client network: a failing message from them is not quarantined "
-	    "or rejected (RFC 7489 local policy override, logged)."),
+	    "Trusted forwarders by client network: a failing message from them is accepted "
+	    "(override trusted_forwarder, logged)."),
 	OPT("dmarc", "forwarder_hosts", AM_OPT_WORDS, dmarc_forwarder_hosts, "", 0, 0, NULL,
 	    "Trusted forwarders by verified client host name: name, or .domain for it and below."),
 	OPT("dmarc", "forwarder_spf_domains", AM_OPT_WORDS, dmarc_forwarder_spf_domains, "", 0, 0, NULL,
 	    "Trusted forwarders by SPF-verified MAIL FROM domain: name, or .domain."),
 	OPT("dmarc", "forwarder_dkim_domains", AM_OPT_WORDS, dmarc_forwarder_dkim_domains, "", 0, 0,
-	    NULL, "Mailing lists by the d= of a passing DKIM signature: name, or .domain."),
+	    NULL, "Mailing lists by the d= of a passing DKIM signature: name, or .domain. A list's "
+	    "signature alone proves nothing about this delivery (anyone can re-send the list's "
+	    "signed copy), so the client must belong to the list too: SPF pass for a MAIL FROM, or "
+	    "a verified host name, in the signature's organisational domain."),
 	/* [bimi] (BIMI capability: lib/am_bimi*.c) */
 	OPT("bimi", "enable", AM_OPT_BOOL, bimi_enable, "yes", 0, 0, NULL,
 	    "Look up the BIMI record of mail that passes DMARC under a policy at enforcement, and add "
@@ -308,9 +335,22 @@ const struct am_option am_options[] = {
 	SCORE("dkim", "permerror", score_dkim, AM_RES_PERMERROR, "1"),
 	/* [scores] dmarc_* (DMARC capability) */
 	SCORE("dmarc", "pass", score_dmarc, AM_RES_PASS, "0"),
-	SCORE("dmarc", "fail", score_dmarc, AM_RES_FAIL, "3"),
+	/* A failure scores by its effective policy (after t=): p=none must not
+	 * change handling (RFC 9989 5.8); dmarc_fail is their deprecated alias. */
+	OPT("scores", "dmarc_fail_none", AM_OPT_SCORE, score_dmarc_fail[AM_DMARC_P_NONE], "0", -1000, 1000,
+	    NULL, "Points for a DMARC fail under an effective p=none (p=none, or t=y on p=quarantine)."),
+	OPT("scores", "dmarc_fail_quarantine", AM_OPT_SCORE, score_dmarc_fail[AM_DMARC_P_QUARANTINE], "3",
+	    -1000, 1000, NULL, "Points for a DMARC fail under an effective p=quarantine."),
+	OPT("scores", "dmarc_fail_reject", AM_OPT_SCORE, score_dmarc_fail[AM_DMARC_P_REJECT], "3", -1000,
+	    1000, NULL, "Points for a DMARC fail under an effective p=reject."),
 	SCORE("dmarc", "none", score_dmarc, AM_RES_NONE, "0"),
 	SCORE("dmarc", "temperror", score_dmarc, AM_RES_TEMPERROR, "0"),
 	SCORE("dmarc", "permerror", score_dmarc, AM_RES_PERMERROR, "1"),
 };
 const size_t am_options_count = sizeof(am_options) / sizeof(am_options[0]);
+
+/* Renamed keys still accepted, with a warning naming the new ones. */
+const struct am_option_alias am_option_aliases[] = {
+	{"scores", "dmarc_fail", {"dmarc_fail_quarantine", "dmarc_fail_reject"}},
+};
+const size_t am_option_aliases_count = sizeof(am_option_aliases) / sizeof(am_option_aliases[0]);

@@ -4,10 +4,18 @@
  * The model every check plugs into: each result of each check adds its
  * [scores] points; [thresholds] quarantine and reject act on the total.
  * On top of it, in this order: the internal-error action; the DMARC
- * policy the author's domain published (reject, quarantine) and the
+ * disposition (the RFC 9989 local policy below, am_policy_dmarc) and the
  * DMARC From-error and temperror actions; the SPF overrides (an SPF fail
  * reject, an SPF temperror tempfail), which a DMARC pass silences; then
  * the scores. dry_run logs what would have happened and accepts.
+ *
+ * The DMARC local policy (RFC 9989 5.4 and 7.4): an effective p=none
+ * changes nothing; a named forwarder or a trusted ARC sealer accepts
+ * (trusted_forwarder); an effective p=reject is rejected only on named
+ * evidence of a spoof (strict, SPF fail inside the author's organisational
+ * domain, the score) and otherwise quarantined, as mailing_list when a
+ * verified list sent it, else local_policy. Every deviation from the
+ * published policy is recorded as an RFC 9990 PolicyOverride.
  */
 #include <stdio.h>
 #include <string.h>
@@ -62,7 +70,11 @@ int am_policy_score(const struct am_results *r, const struct am_config *cfg)
 		score += cfg->score_spf[spf->result];
 	if (r->dkim.checked)
 		score += cfg->score_dkim[best_dkim(&r->dkim)];
-	if (r->dmarc.checked)
+	if (r->dmarc.checked && r->dmarc.result == AM_RES_FAIL)
+		score += (unsigned)r->dmarc.effective_policy <= AM_DMARC_P_REJECT
+				 ? cfg->score_dmarc_fail[r->dmarc.effective_policy]
+				 : 0;
+	else if (r->dmarc.checked)
 		score += cfg->score_dmarc[r->dmarc.result];
 	return score;
 }
@@ -112,11 +124,98 @@ static void expand_domain(const char *tmpl, const char *domain, char *out, size_
 	out[o] = '\0';
 }
 
-/* The DMARC policy and the DMARC error actions; true if one decided. */
-static bool dmarc_override(const struct am_dmarc_result *d, const struct am_config *cfg,
-			   struct am_verdict *v)
+/* Is word one of the blank/comma separated words of list? */
+static bool has_word(const char *list, const char *word)
 {
+	size_t n = strlen(word);
+
+	for (const char *p = list ? list : ""; *p;) {
+		size_t len = strcspn(p, " \t,");
+		if (len == n && strncmp(p, word, n) == 0)
+			return true;
+		p += len;
+		p += strspn(p, " \t,");
+	}
+	return false;
+}
+
+/* An effective p=reject: reject on named evidence of a spoof, else
+ * quarantine (RFC 9989 7.4: "in the absence of other knowledge and
+ * analysis ... treat such failing mail as if the policy were
+ * p=quarantine"), naming why. */
+static void reject_or_quarantine(const struct am_results *r, const struct am_config *cfg,
+				 struct am_dmarc_result *d)
+{
+	const char *ev = NULL;
+
+	if (cfg->dmarc_strict)
+		ev = "strict";
+	else if (d->signals.spf_fail_in_author_org && has_word(cfg->dmarc_reject_evidence, "spf_fail_in_author_org"))
+		ev = "spf_fail_in_author_org";
+	else if (has_word(cfg->dmarc_reject_evidence, "score") && cfg->threshold_reject > 0 &&
+		 am_policy_score(r, cfg) >= cfg->threshold_reject)
+		ev = "score";
+	if (ev != NULL) {
+		snprintf(d->evidence, sizeof(d->evidence), "%s", ev);
+		return;
+	}
+	d->disposition = AM_DMARC_P_QUARANTINE;
+	/* A guessed list never does better than quarantine: anyone can
+	 * register a domain, publish SPF for it and add List-Id. */
+	if (cfg->dmarc_list_detection && d->signals.list_verified)
+		am_dmarc_override_add(d, AM_DMARC_OV_MAILING_LIST, d->signals.list_why);
+	else
+		am_dmarc_override_add(d, AM_DMARC_OV_LOCAL_POLICY, "p=reject quarantined: no evidence of a spoof");
+}
+
+/* The local policy for a DMARC result: d (a copy of r->dmarc) gets its
+ * disposition, overrides and evidence. dry: count dry_run as an override. */
+static void dmarc_local(const struct am_results *r, const struct am_config *cfg, struct am_dmarc_result *d,
+			bool dry)
+{
+	char why[AM_DOMAIN_MAX + 16];
+
+	d->disposition = AM_DMARC_P_NONE;
+	d->evidence[0] = '\0';
+	/* RFC 9989 5.4: a policy of none MUST NOT modify mail handling. */
+	if (!cfg->dmarc_enable || !d->checked || d->result != AM_RES_FAIL ||
+	    d->effective_policy == AM_DMARC_P_NONE || d->effective_policy == AM_DMARC_P_UNSPEC)
+		return;
+	d->disposition = d->effective_policy;
+	if (!cfg->dmarc_enforce) {
+		d->disposition = AM_DMARC_P_NONE;
+		am_dmarc_override_add(d, AM_DMARC_OV_LOCAL_POLICY, "enforce=no");
+	} else if (d->signals.forwarder) {
+		d->disposition = AM_DMARC_P_NONE;
+		am_dmarc_override_add(d, AM_DMARC_OV_TRUSTED_FORWARDER, d->signals.forwarder_why);
+	} else if (cfg->dmarc_trust_arc && r->arc.trusted_author_pass) {
+		snprintf(why, sizeof(why), "arc sealer %s", r->arc.trusted_sealer);
+		d->disposition = AM_DMARC_P_NONE;
+		am_dmarc_override_add(d, AM_DMARC_OV_TRUSTED_FORWARDER, why);
+	} else if (d->effective_policy == AM_DMARC_P_REJECT) {
+		reject_or_quarantine(r, cfg, d);
+	}
+	if (dry && cfg->dry_run && d->disposition != AM_DMARC_P_NONE) {
+		d->disposition = AM_DMARC_P_NONE;
+		am_dmarc_override_add(d, AM_DMARC_OV_LOCAL_POLICY, "dry_run");
+	}
+}
+
+/* Record the local policy's outcome in the results (see am_policy.h). */
+void am_policy_dmarc(struct am_results *r, const struct am_config *cfg)
+{
+	struct am_dmarc_result d = r->dmarc;
+
+	dmarc_local(r, cfg, &d, true);
+	r->dmarc = d;
+}
+
+/* The DMARC disposition and the DMARC error actions; true if one decided. */
+static bool dmarc_override(const struct am_results *r, const struct am_config *cfg, struct am_verdict *v)
+{
+	const struct am_dmarc_result *d = &r->dmarc;
 	const char *domain = d->policy_domain[0] ? d->policy_domain : d->header_from;
+	struct am_dmarc_result local;
 	char text[256];
 
 	if (!cfg->dmarc_enable || !d->checked)
@@ -131,14 +230,16 @@ static bool dmarc_override(const struct am_dmarc_result *d, const struct am_conf
 		act(v, AM_ACT_TEMPFAIL, "", "4.7.1", "dmarc-temperror", text);
 		return true;
 	}
-	if (d->result != AM_RES_FAIL || !cfg->dmarc_enforce)
+	if (d->result != AM_RES_FAIL)
 		return false;
-	if (d->disposition == AM_DMARC_P_REJECT) {
+	local = *d;
+	dmarc_local(r, cfg, &local, false);
+	if (local.disposition == AM_DMARC_P_REJECT) {
 		expand_domain(cfg->dmarc_reject_text, domain, text, sizeof(text));
 		act(v, AM_ACT_REJECT, "5.7.1", "", "dmarc", text);
 		return true;
 	}
-	if (d->disposition == AM_DMARC_P_QUARANTINE) {
+	if (local.disposition == AM_DMARC_P_QUARANTINE) {
 		expand_domain(cfg->dmarc_quarantine_text, domain, text, sizeof(text));
 		act(v, cfg->dmarc_quarantine_action, "", "", "dmarc", text);
 		if (cfg->dmarc_quarantine_action == AM_ACT_ACCEPT)
@@ -191,7 +292,7 @@ void am_policy_decide(enum am_stage stage, const struct am_results *r, const str
 			set(v, AM_ACT_NONE, "", "", "", "");
 		greylist(&r->grey, v);
 	} else {
-		if (!dmarc_override(&r->dmarc, cfg, v) &&
+		if (!dmarc_override(r, cfg, v) &&
 		    (dmarc_passed(r, cfg) || !spf_override(envelope_spf(r), cfg, v)))
 			by_score(r, cfg, v);
 		greylist(&r->grey, v);

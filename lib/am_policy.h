@@ -28,6 +28,12 @@ struct am_verdict {
 void am_policy_decide(enum am_stage stage, const struct am_results *r, const struct am_config *cfg,
 		      struct am_verdict *v);
 
+/* The RFC 9989 local policy for the DMARC result (pure): r->dmarc gets the
+ * disposition really applied, its RFC 9990 override reasons and, for a
+ * reject, the evidence. am_policy_decide() reaches the same decision on
+ * its own; the session calls this so the log and reports carry it. */
+void am_policy_dmarc(struct am_results *r, const struct am_config *cfg);
+
 /* The total score of the results (exposed for the log and tests). */
 int am_policy_score(const struct am_results *r, const struct am_config *cfg);
 

@@ -6,13 +6,27 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
 
 #include "am_dkim.h"
 #include "am_dmarc.h"
 #include "am_grey.h"
+#include "am_log.h"
 #include "am_metrics.h"
 #include "am_runtime.h"
 #include "am_spf.h"
+
+/* Log the config's warnings (deprecated keys), one line each, so an
+ * admin sees them at every start and reload. */
+void am_runtime_log_warnings(const struct am_config *cfg)
+{
+	for (const char *w = cfg->warnings; w && *w;) {
+		size_t n = strcspn(w, "\n");
+		am_log(LOG_WARNING, "warning: %.*s", (int)n, w);
+		w += n + (w[n] == '\n');
+	}
+}
 
 /* Build a generation around an existing resolver. */
 struct am_runtime *am_runtime_new_with_dns(struct am_config *cfg, struct am_dns *dns,
@@ -33,6 +47,7 @@ struct am_runtime *am_runtime_new_with_dns(struct am_config *cfg, struct am_dns 
 	rt->dns = dns;
 	if (am_runtime_check_config(cfg, err, errlen) != 0)
 		goto fail;
+	am_runtime_log_warnings(cfg);
 	if (cfg->spf_enable && (rt->spf = am_spf_new(dns, cfg->authserv_id, err, errlen)) == NULL)
 		goto fail;
 	if (cfg->dkim_enable) {

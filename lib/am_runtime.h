@@ -45,6 +45,8 @@ struct am_runtime *am_runtime_new_with_dns(struct am_config *cfg, struct am_dns 
 /* Checks of the config that need a module's own knowledge (choice names,
  * list syntax) but no handle or I/O; for `authmilter -n` and reloads. */
 int am_runtime_check_config(const struct am_config *cfg, char *err, size_t errlen);
+/* Log the warnings of a loaded config (deprecated keys) at LOG_WARNING. */
+void am_runtime_log_warnings(const struct am_config *cfg);
 struct am_runtime *am_runtime_ref(struct am_runtime *rt);
 void am_runtime_unref(struct am_runtime *rt);
 

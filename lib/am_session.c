@@ -267,6 +267,17 @@ static void track_forgery(struct am_msg *m, const char *name, const char *value)
 	}
 }
 
+/* DMARC's list guess: keep the first List-Id and List-Post values. */
+static void keep_list_header(struct am_msg *m, const char *name, const char *value)
+{
+	char *dst = am_header_name_is(name, "List-Id")     ? m->list_id
+		    : am_header_name_is(name, "List-Post") ? m->list_post
+							   : NULL;
+
+	if (dst != NULL && dst[0] == '\0' && strlen(value) < sizeof(m->list_id))
+		memcpy(dst, value, strlen(value) + 1);
+}
+
 /* One header: DKIM, the From headers for DMARC, forged-header tracking. */
 void am_session_header(struct am_conn *c, const char *name, const char *value)
 {
@@ -280,6 +291,7 @@ void am_session_header(struct am_conn *c, const char *name, const char *value)
 	if (am_header_name_is(name, "BIMI-Selector") && m->nbimi_selectors++ == 0 &&
 	    strlen(value) < sizeof(m->bimi_selector))
 		memcpy(m->bimi_selector, value, strlen(value) + 1);
+	keep_list_header(m, name, value);
 	track_forgery(m, name, value);
 }
 
@@ -309,6 +321,8 @@ static void run_dmarc(struct am_conn *c, struct am_msg *m)
 	struct am_dmarc_input in = {
 		.from = &from, .client_ip = c->client_ip[0] ? &c->ip : NULL,
 		.spf = &m->results.spf_mailfrom, .dkim = &m->results.dkim,
+		.list_id = m->list_id[0] ? m->list_id : NULL,
+		.list_post = m->list_post[0] ? m->list_post : NULL,
 	};
 
 	/* Only a forward-confirmed name may name a forwarder. */
@@ -398,6 +412,7 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 	if (m->rt->cfg->bimi_enable && m->rt->dmarc != NULL && !m->results.trusted)
 		run_bimi(m);
 	run_grey_eom(c, m);
+	am_policy_dmarc(&m->results, m->rt->cfg); /* the disposition applied, for log and reports */
 	am_policy_decide(AM_STAGE_EOM, &m->results, m->rt->cfg, v);
 	am_metrics_eom(c->metrics, &m->results, v, t0);
 	am_metrics_dns(c->metrics, &m->budget);

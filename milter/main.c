@@ -192,6 +192,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.check_only) {
+		if (cfg->warnings)   /* deprecated keys: valid, but say what to write now */
+			fprintf(stderr, "%s", cfg->warnings);
 		printf("%s: configuration ok\n", o.config);
 		am_config_free(cfg);
 		return 0;

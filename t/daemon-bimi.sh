@@ -67,7 +67,9 @@ EOF
 } >"$T/zone"
 dns_start "$T/zone" || bail_out "unbound did not start"
 
-daemon_config "$T/am.ini" dmarc.psl_file="$PSL"
+# psl (RFC 7489) discovery: the pct<100 case needs pct= sampling, which
+# RFC 9989 (the default treewalk) no longer has.
+daemon_config "$T/am.ini" dmarc.discovery=psl dmarc.psl_file="$PSL"
 daemon_start "$T/am.ini" || bail_out "daemon did not start"
 
 # mkmsg NAME FROM-DOMAIN [HEADER...]: a message with forged BIMI headers.
@@ -196,7 +198,7 @@ check sel-noth pass ' header\.d=sel\.example header\.selector=default ' '' "v=BI
 
 # ---- [bimi] require_evidence = yes and org_domain_enforcement = no, then
 # ---- enable = no (SIGUSR1) ------------------------------------------------
-daemon_config "$T/am.ini" dmarc.psl_file="$PSL" bimi.require_evidence=yes bimi.org_domain_enforcement=no
+daemon_config "$T/am.ini" dmarc.discovery=psl dmarc.psl_file="$PSL" bimi.require_evidence=yes bimi.org_domain_enforcement=no
 daemon_reload
 daemon_wait_log "reloaded .*: generation 2\$" 10
 ok $? "reload: require_evidence = yes, org_domain_enforcement = no"
@@ -211,7 +213,7 @@ cp "$T/fallback.eml" "$T/evidence-none.eml"
 drive evidence-none $GOOD news.fallback.example
 check evidence-none skipped ' \(no authority evidence a= in the record\)$' '' ""
 
-daemon_config "$T/am.ini" dmarc.psl_file="$PSL" bimi.enable=no
+daemon_config "$T/am.ini" dmarc.discovery=psl dmarc.psl_file="$PSL" bimi.enable=no
 daemon_reload
 daemon_wait_log "reloaded .*: generation 3\$" 10
 ok $? "reload: enable = no"
@@ -222,7 +224,7 @@ is "$(ar_entries bimi)" "" "enable = no: no bimi= in AR"
 unlike "$LOG" ' bimi=' "enable = no: no bimi= in the decision line"
 is "$(bimi_loc disabled)" "" "enable = no: no BIMI-Location added"
 like "$(ar_entries dmarc)" '^dmarc=pass ' "enable = no: DMARC still passes"
-daemon_config "$T/am.ini" dmarc.psl_file="$PSL"
+daemon_config "$T/am.ini" dmarc.discovery=psl dmarc.psl_file="$PSL"
 daemon_reload
 daemon_wait_log "reloaded .*: generation 4\$" 10
 ok $? "reload: back to the defaults"

@@ -17,7 +17,9 @@
 # domain, quarantine, tempfail or accept, and the decision line's dmarc=,
 # hfrom=, polrec=, aligned=), then after a reload with dry_run = yes, which
 # accepts everything and so shows the AR entry of every case, rejected ones
-# included: dmarc=RESULT (p= sp= dis=) header.from= polrec.p= polrec.domain=.
+# included: dmarc=RESULT (p= sp= dis= override=) header.from= polrec.p=
+# polrec.domain=. A dry run applies nothing: dis=none, and the RFC 9990
+# override local_policy says why.
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 . "$top_srcdir/t/lib/daemon_auth.sh"
 harness_init daemon-dmarc
@@ -30,6 +32,12 @@ BAD=198.51.100.99    # nobody's: every SPF record here fails it
 FWD=198.51.100.200   # a trusted forwarder network in the psl config
 SIGNERS="align.example esp.example mail.relaxed.example strict.example mail.strict.example
 	mail.mixed.example mail.aspf.example other.psd.example company.psd.example"
+
+# This test is about discovery and alignment: it runs with RFC 7489's
+# handling (strict = yes rejects every effective p=reject failure, the hold
+# queue for quarantine, points for a p=none failure). The RFC 9989 defaults
+# are pinned by the replay tests (t/replay/) and t/postfix-dmarc.sh.
+RFC7489="dmarc.strict=yes dmarc.quarantine_action=quarantine scores.dmarc_fail_none=3"
 
 # ---- DNS ----------------------------------------------------------------
 spf_auth='v=spf1 ip4:192.0.2.0/24 -all'
@@ -141,7 +149,7 @@ reload_to() {
 # =============================================================================
 # RFC 7489 discovery (psl)
 # =============================================================================
-daemon_config "$T/psl.ini" dmarc.discovery=psl dmarc.psl_file="$PSL" \
+daemon_config "$T/psl.ini" $RFC7489 dmarc.discovery=psl dmarc.psl_file="$PSL" \
 	dmarc.forwarder_networks=198.51.100.128/25
 daemon_start "$T/psl.ini" || bail_out "daemon did not start"
 pid=$AM_DAEMON_PID
@@ -158,14 +166,14 @@ case_ both $GOOD a@align.example align.example align.example accept \
 	'dmarc=pass (p=reject dis=none) header.from=align.example polrec.p=reject'
 case_ neither $ESP bounce@esp.example align.example esp.example reject:align.example \
 	'dmarc="fail(p=reject,dis=reject)" hfrom=align.example aligned=none' \
-	'dmarc=fail (p=reject dis=reject) header.from=align.example polrec.p=reject'
+	'dmarc=fail (p=reject dis=none override=local_policy) header.from=align.example polrec.p=reject'
 # relaxed vs strict: identities in subdomains of the author domain
 case_ relaxed $GOOD b@bounces.relaxed.example relaxed.example mail.relaxed.example accept \
 	'dmarc="pass(p=reject,dis=none)" hfrom=relaxed.example aligned=spf,dkim' \
 	'dmarc=pass (p=reject dis=none) header.from=relaxed.example polrec.p=reject'
 case_ strict-sub $GOOD b@bounces.strict.example strict.example mail.strict.example reject:strict.example \
 	'dmarc="fail(p=reject,dis=reject)" hfrom=strict.example aligned=none' \
-	'dmarc=fail (p=reject dis=reject) header.from=strict.example polrec.p=reject'
+	'dmarc=fail (p=reject dis=none override=local_policy) header.from=strict.example polrec.p=reject'
 case_ strict-exact $GOOD b@strict.example strict.example strict.example accept \
 	'dmarc="pass(p=reject,dis=none)" hfrom=strict.example aligned=spf,dkim' \
 	'dmarc=pass (p=reject dis=none) header.from=strict.example polrec.p=reject'
@@ -178,24 +186,24 @@ case_ aspf-s-only $GOOD b@bounces.aspf.example aspf.example mail.aspf.example ac
 # sp= for an existing subdomain, p= for the domain itself
 case_ sp-sub $BAD x@sub.parent.example sub.parent.example "" quarantine:parent.example \
 	'dmarc="fail(sp=quarantine,dis=quarantine)" hfrom=sub.parent.example polrec=parent.example aligned=none' \
-	'dmarc=fail (p=reject sp=quarantine dis=quarantine) header.from=sub.parent.example polrec.p=reject polrec.domain=parent.example'
+	'dmarc=fail (p=reject sp=quarantine dis=none override=local_policy) header.from=sub.parent.example polrec.p=reject polrec.domain=parent.example'
 case_ sp-parent $BAD x@parent.example parent.example "" reject:parent.example \
 	'dmarc="fail(p=reject,dis=reject)" hfrom=parent.example aligned=none' \
-	'dmarc=fail (p=reject sp=quarantine dis=reject) header.from=parent.example polrec.p=reject'
+	'dmarc=fail (p=reject sp=quarantine dis=none override=local_policy) header.from=parent.example polrec.p=reject'
 # np= for a subdomain that does not exist, sp= for one that does
 case_ np-ghost $BAD x@ghost.npd.example ghost.npd.example "" reject:npd.example \
 	'dmarc="fail(np=reject,dis=reject)" hfrom=ghost.npd.example polrec=npd.example aligned=none' \
-	'dmarc=fail (p=none sp=quarantine dis=reject) header.from=ghost.npd.example polrec.p=none polrec.domain=npd.example'
+	'dmarc=fail (p=none sp=quarantine dis=none override=local_policy) header.from=ghost.npd.example polrec.p=none polrec.domain=npd.example'
 case_ np-exists $BAD x@exists.npd.example exists.npd.example "" quarantine:npd.example \
 	'dmarc="fail(sp=quarantine,dis=quarantine)" hfrom=exists.npd.example polrec=npd.example aligned=none' \
-	'dmarc=fail (p=none sp=quarantine dis=quarantine) header.from=exists.npd.example polrec.p=none polrec.domain=npd.example'
+	'dmarc=fail (p=none sp=quarantine dis=none override=local_policy) header.from=exists.npd.example polrec.p=none polrec.domain=npd.example'
 # pct=0: never sampled, one step milder; pct=100: always applied
 case_ pct0 $BAD x@pct0.example pct0.example "" quarantine:pct0.example \
-	'dmarc="fail(p=reject,dis=quarantine)" hfrom=pct0.example aligned=none dmarc_effective=quarantine dmarc_override=other dmarc_override_comment=\"pct=0\"' \
-	'dmarc=fail (p=reject dis=quarantine) header.from=pct0.example polrec.p=reject'
+	'dmarc="fail(p=reject,dis=quarantine)" hfrom=pct0.example aligned=none dmarc_effective=quarantine dmarc_override=other dmarc_override_comment="pct=0"' \
+	'dmarc=fail (p=reject dis=none override=other,local_policy) header.from=pct0.example polrec.p=reject'
 case_ pct100 $BAD x@pct100.example pct100.example "" reject:pct100.example \
 	'dmarc="fail(p=reject,dis=reject)" hfrom=pct100.example aligned=none' \
-	'dmarc=fail (p=reject dis=reject) header.from=pct100.example polrec.p=reject'
+	'dmarc=fail (p=reject dis=none override=local_policy) header.from=pct100.example polrec.p=reject'
 # no record; a bad p= (no DMARC; with a valid rua=: as if p=none); DNS timeout
 case_ no-record $GOOD x@norec.example norec.example "" accept \
 	'dmarc=none hfrom=norec.example aligned=none' \
@@ -216,10 +224,10 @@ case_ psd-psl $GOOD x@other.psd.example company.psd.example other.psd.example ac
 # a trusted forwarder breaks SPF; the same message from elsewhere is rejected
 case_ forwarder $FWD list@fwd.example align.example "" accept \
 	'dmarc="fail(p=reject,dis=none)" hfrom=align.example aligned=none dmarc_override=trusted_forwarder' \
-	'dmarc=fail (p=reject dis=none) header.from=align.example polrec.p=reject'
+	'dmarc=fail (p=reject dis=none override=trusted_forwarder) header.from=align.example polrec.p=reject'
 case_ not-forwarder $BAD list@fwd.example align.example "" reject:align.example \
 	'dmarc="fail(p=reject,dis=reject)" hfrom=align.example aligned=none' \
-	'dmarc=fail (p=reject dis=reject) header.from=align.example polrec.p=reject'
+	'dmarc=fail (p=reject dis=none override=local_policy) header.from=align.example polrec.p=reject'
 
 run_cases enforce
 send forwarder-again -i $FWD -H mx.client.example -f list@fwd.example -r r@rcpt.example "$T/forwarder.eml"
@@ -237,7 +245,7 @@ mkmsg score pnone.example
 send score-1 -i $BAD -H mx.client.example -f x@pnone.example -r r@rcpt.example "$T/score.eml"
 like "$LOG" ' action=accept reason=pass .* dmarc="fail\(p=none,dis=none\)" .* score=8 ' \
 	"score 8 under the default thresholds (10/15): accepted"
-daemon_config "$T/psl.ini" dmarc.discovery=psl dmarc.psl_file="$PSL" \
+daemon_config "$T/psl.ini" $RFC7489 dmarc.discovery=psl dmarc.psl_file="$PSL" \
 	dmarc.forwarder_networks=198.51.100.128/25 thresholds.quarantine=8
 reload_to 2
 send score-2 -i $BAD -H mx.client.example -f x@pnone.example -r r@rcpt.example "$T/score.eml"
@@ -251,7 +259,7 @@ ok $? "a broken config is refused on reload"
 like "$(grep 'reload failed' "$T/daemon.log")" "psl\\.ini:[0-9]+: .*reject" "the log names the file, line and key"
 send score-3 -i $BAD -H mx.client.example -f x@pnone.example -r r@rcpt.example "$T/score.eml"
 like "$OUT" '^quarantine: Message failed authentication checks \(score 8\)$' "the old config keeps working: still quarantined"
-daemon_config "$T/psl.ini" dmarc.discovery=psl dmarc.psl_file="$PSL" \
+daemon_config "$T/psl.ini" $RFC7489 dmarc.discovery=psl dmarc.psl_file="$PSL" \
 	dmarc.forwarder_networks=198.51.100.128/25 thresholds.quarantine=8 thresholds.reject=8
 reload_to 3
 send score-4 -i $BAD -H mx.client.example -f x@pnone.example -r r@rcpt.example "$T/score.eml"
@@ -259,7 +267,7 @@ like "$OUT" '^eom: reject 550 5\.7\.26 Message failed authentication checks \(sc
 is "$AM_DAEMON_PID:$(daemon_alive && echo up)" "$pid:up" "same daemon process throughout: no restart"
 
 # ---- every case again in dry-run mode: the AR entries ----
-daemon_config "$T/psl.ini" dmarc.discovery=psl dmarc.psl_file="$PSL" \
+daemon_config "$T/psl.ini" $RFC7489 dmarc.discovery=psl dmarc.psl_file="$PSL" \
 	dmarc.forwarder_networks=198.51.100.128/25 policy.dry_run=yes
 reload_to 4
 run_cases dryrun
@@ -268,38 +276,38 @@ run_cases dryrun
 # RFC 9989 discovery (treewalk), switched to by a reload
 # =============================================================================
 CASES=()
-daemon_config "$T/psl.ini" dmarc.discovery=treewalk dmarc.temperror_action=tempfail
+daemon_config "$T/psl.ini" $RFC7489 dmarc.discovery=treewalk dmarc.temperror_action=tempfail
 reload_to 5
 
 # two labels up: sp= applies; SPF from a sibling aligns through the walk
 case_ walk2-fail $BAD x@b.c.org2.example b.c.org2.example "" quarantine:org2.example \
 	'dmarc="fail(sp=quarantine,dis=quarantine)" hfrom=b.c.org2.example polrec=org2.example aligned=none' \
-	'dmarc=fail (p=reject sp=quarantine dis=quarantine) header.from=b.c.org2.example polrec.p=reject polrec.domain=org2.example'
+	'dmarc=fail (p=reject sp=quarantine dis=none override=local_policy) header.from=b.c.org2.example polrec.p=reject polrec.domain=org2.example'
 case_ walk2-pass $GOOD x@mail.org2.example b.c.org2.example "" accept \
 	'dmarc="pass(p=reject,dis=none)" hfrom=b.c.org2.example polrec=org2.example aligned=spf' \
 	'dmarc=pass (p=reject sp=quarantine dis=none) header.from=b.c.org2.example polrec.p=reject polrec.domain=org2.example'
 # four labels up, from a subdomain that does not exist: np=
 case_ walk4 $BAD x@a.b.c.d.org4.example a.b.c.d.org4.example "" reject:org4.example \
 	'dmarc="fail(np=reject,dis=reject)" hfrom=a.b.c.d.org4.example polrec=org4.example aligned=none' \
-	'dmarc=fail (p=quarantine sp=quarantine dis=reject) header.from=a.b.c.d.org4.example polrec.p=quarantine polrec.domain=org4.example'
+	'dmarc=fail (p=quarantine sp=quarantine dis=none override=local_policy) header.from=a.b.c.d.org4.example polrec.p=quarantine polrec.domain=org4.example'
 # psd=y: the PSD's policy applies, but organisational domains stop below it
 case_ psd-other $GOOD x@other.psd.example company.psd.example other.psd.example reject:psd.example \
 	'dmarc="fail(p=reject,dis=reject)" hfrom=company.psd.example polrec=psd.example aligned=none' \
-	'dmarc=fail (p=reject dis=reject) header.from=company.psd.example polrec.p=reject polrec.domain=psd.example'
+	'dmarc=fail (p=reject dis=none override=local_policy) header.from=company.psd.example polrec.p=reject polrec.domain=psd.example'
 case_ psd-own $ESP x@other.psd.example mail.company.psd.example company.psd.example accept \
 	'dmarc="pass(p=reject,dis=none)" hfrom=mail.company.psd.example polrec=psd.example aligned=dkim' \
 	'dmarc=pass (p=reject dis=none) header.from=mail.company.psd.example polrec.p=reject polrec.domain=psd.example'
 # 12 labels: the walk jumps to 7, never sees the record 9 labels deep
 case_ walk-bound $BAD x@bound.example a.b.c.d.e.f.g.h.i.j.bound.example "" reject:bound.example \
 	'dmarc="fail(p=reject,dis=reject)" hfrom=a.b.c.d.e.f.g.h.i.j.bound.example polrec=bound.example aligned=none' \
-	'dmarc=fail (p=reject dis=reject) header.from=a.b.c.d.e.f.g.h.i.j.bound.example polrec.p=reject polrec.domain=bound.example'
+	'dmarc=fail (p=reject dis=none override=local_policy) header.from=a.b.c.d.e.f.g.h.i.j.bound.example polrec.p=reject polrec.domain=bound.example'
 # pct= is not part of RFC 9989; t=y is one step milder
 case_ walk-pct0 $BAD x@pct0.example pct0.example "" reject:pct0.example \
 	'dmarc="fail(p=reject,dis=reject)" hfrom=pct0.example aligned=none' \
-	'dmarc=fail (p=reject dis=reject) header.from=pct0.example polrec.p=reject'
+	'dmarc=fail (p=reject dis=none override=local_policy) header.from=pct0.example polrec.p=reject'
 case_ walk-testing $BAD x@testing.example testing.example "" quarantine:testing.example \
 	'dmarc="fail(p=reject,dis=quarantine)" hfrom=testing.example aligned=none' \
-	'dmarc=fail (p=reject dis=quarantine) header.from=testing.example polrec.p=reject'
+	'dmarc=fail (p=reject dis=none override=policy_test_mode,local_policy) header.from=testing.example polrec.p=reject'
 # DNS timeout, temperror_action = tempfail
 case_ walk-timeout $GOOD x@slow.example slow.example "" tempfail:slow.example \
 	'dmarc=temperror hfrom=slow.example aligned=none' \
@@ -317,7 +325,7 @@ is "$(tr '\n' ' ' <<<"$walkq")" \
 walk4q=$(dns_queries | tail -n +"$((qbefore + 1))" | grep -cE '^_dmarc\.([a-d]\.)*org4\.example\. TXT$')
 is "$walk4q" 5 "walk4: _dmarc queried at 6, 5, 4, 3 and 2 labels"
 
-daemon_config "$T/psl.ini" dmarc.discovery=treewalk dmarc.temperror_action=tempfail policy.dry_run=yes
+daemon_config "$T/psl.ini" $RFC7489 dmarc.discovery=treewalk dmarc.temperror_action=tempfail policy.dry_run=yes
 reload_to 6
 run_cases dryrun
 is "$AM_DAEMON_PID:$(daemon_alive && echo up)" "$pid:up" "one daemon process for both discovery modes"

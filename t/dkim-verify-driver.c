@@ -9,7 +9,8 @@
  *   --nameservers LIST   resolve through these servers (IP@PORT, ...)
  *   --dns-table FILE     or answer from an am_dns_table file
  *   --timeout-ms N       per-query DNS timeout (default 2000)
- *   --max-signatures N, --min-key-bits N, --partial-body pass|fail
+ *   --max-signatures N, --min-key-bits N, --partial-body pass|fail|policy (default pass:
+ *   the suites judge the signature, not our l= policy)
  *   --rss                print peak RSS before the body and at the end
  * Prints one line per signature, tab separated:
  *   FILE  INDEX  RESULT  d=..  s=..  a=..  bits=N  partial=0|1  reason
@@ -151,7 +152,9 @@ int main(int argc, char **argv)
 		}
 		i++;
 	}
-	opt.partial_body_fails = strcmp(pb, "fail") == 0;
+	opt.partial_body = strcmp(pb, "fail") == 0     ? AM_DKIM_PARTIAL_FAIL
+			   : strcmp(pb, "policy") == 0 ? AM_DKIM_PARTIAL_POLICY
+						       : AM_DKIM_PARTIAL_PASS;
 	if (i >= argc || (ns == NULL) == (table == NULL)) {
 		fprintf(stderr, "usage: %s (--nameservers LIST | --dns-table FILE) [options] FILE...\n",
 			argv[0]);

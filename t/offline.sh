@@ -114,12 +114,18 @@ mkmsg quar nobody@quar.example
 check dmarc-rej "$T/am.ini" "$T/rej.eml" $BAD '<nobody@rej.example>'
 is "$ST" 4 "DMARC p=reject: exit 4"
 like "$OUT" '^reply: 550 5\.7\.1 Rejected by the DMARC policy of rej\.example$' "DMARC p=reject: 550 5.7.1"
-like "$LOG" 'action=reject reason=dmarc .*dmarc="?fail\(p=reject,dis=reject\)"? hfrom=rej\.example aligned=none' \
-	"DMARC p=reject: decision line"
+like "$LOG" 'action=reject reason=dmarc .*dmarc="?fail\(p=reject,dis=reject\)"? hfrom=rej\.example aligned=none .*dmarc_evidence=spf_fail_in_author_org' \
+	"DMARC p=reject: decision line, rejected on the SPF fail inside the author's domain"
+# RFC 9989 default: a quarantine is delivery with the marker header.
 check dmarc-quar "$T/am.ini" "$T/quar.eml" $BAD '<nobody@quar.example>'
-is "$ST" 2 "DMARC p=quarantine: exit 2"
-like "$OUT" '^quarantine: Held by the DMARC policy of quar\.example$' "DMARC p=quarantine: quarantined with its reason"
+is "$ST" 0 "DMARC p=quarantine: exit 0 (delivered with the marker)"
+like "$OUT" '^add: X-Authmilter-Quarantine: Held by the DMARC policy of quar\.example$' \
+	"DMARC p=quarantine: the marker header with its reason"
 like "$AR" 'dmarc=fail .*header\.from=quar\.example' "DMARC p=quarantine: AR header still added"
+daemon_config "$T/hold.ini" dmarc.quarantine_action=quarantine
+check dmarc-quar-hold "$T/hold.ini" "$T/quar.eml" $BAD '<nobody@quar.example>'
+is "$ST" 2 "quarantine_action = quarantine: exit 2"
+like "$OUT" '^quarantine: Held by the DMARC policy of quar\.example$' "quarantine_action = quarantine: held with its reason"
 daemon_config "$T/dry.ini" policy.dry_run=yes
 check dmarc-dry "$T/dry.ini" "$T/rej.eml" $BAD '<nobody@rej.example>'
 is "$ST" 0 "dry_run: exit 0 (accepted)"

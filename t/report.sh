@@ -35,7 +35,8 @@ REPORT="/usr/bin/python3 $top_srcdir/contrib/authmilter-report"
 dns_start "$T/zone" || bail_out "unbound did not start"
 memcached_start || bail_out "memcached did not start"
 daemon_config "$T/am.ini" greylist.enable=yes greylist.store=memcached greylist.clients=all \
-	greylist.delay=1 "greylist.memcached_servers=$AM_MEMCACHED_SERVERS" bimi.enable=no
+	greylist.delay=1 "greylist.memcached_servers=$AM_MEMCACHED_SERVERS" bimi.enable=no \
+	dmarc.quarantine_action=quarantine   # counted as quarantine (the default marks and delivers)
 daemon_start "$T/am.ini" || bail_out "daemon did not start"
 
 mkdir "$T/corpus"

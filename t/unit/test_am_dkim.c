@@ -313,13 +313,16 @@ static void test_policy(void)
 	   "l= equal to the body: pass, not partial");
 	m2 = replace(msg, "Alice\n\n\n", "Alice\n\n\nP.S. appended after signing\n");
 	ok(verify(m2, table(NULL, NULL), NULL, NULL, false, &r) == 0 && r.count == 1 &&
-	       r.sigs[0].result == AM_RES_PASS && r.sigs[0].body_partial,
-	   "l= shorter than the body: pass, reported as partial");
+	       r.sigs[0].result == AM_RES_POLICY && r.sigs[0].body_partial && strstr(r.sigs[0].reason, "l="),
+	   "l= shorter than the body: policy by default (RFC 8601 2.7.1), reported as partial");
 	diag("reason: %s", r.sigs[0].reason);
 	opt = (struct am_dkim_options){.max_signatures = 5, .min_key_bits = 1024,
-				       .partial_body_fails = true};
+				       .partial_body = AM_DKIM_PARTIAL_FAIL};
 	one("l= shorter than the body, partial_body = fail", m2, table(NULL, NULL), &opt,
 	    AM_RES_FAIL, "l=");
+	opt.partial_body = AM_DKIM_PARTIAL_PASS;
+	one("l= shorter than the body, partial_body = pass", m2, table(NULL, NULL), &opt,
+	    AM_RES_PASS, "l=");
 	free(m2);
 	m2 = replace(msg, "Alice\n\n\n", "Alice\n\n\n\n\n");
 	ok(verify(m2, table(NULL, NULL), NULL, NULL, false, &r) == 0 && r.count == 1 &&
@@ -381,14 +384,15 @@ static void test_options(void)
 	if (cfg != NULL)
 		am_dkim_options_from_config(cfg, &got);
 	ok(cfg != NULL &&
-	       got.max_signatures == 5 && got.min_key_bits == 1024 && !got.partial_body_fails,
-	   "[dkim] defaults: 5 signatures, 1024 bits, partial_body pass");
+	       got.max_signatures == 5 && got.min_key_bits == 1024 &&
+	       got.partial_body == AM_DKIM_PARTIAL_POLICY,
+	   "[dkim] defaults: 5 signatures, 1024 bits, partial_body policy");
 	ok(cfg && cfg->dkim_enable && cfg->score_dkim[AM_RES_PASS] == 0, "[dkim] enable, dkim_pass score 0");
 	ok(cfg && am_config_set(cfg, "dkim", "partial_body", "fail", "t", 1, err, sizeof(err)) == 0,
 	   "partial_body = fail accepted");
 	if (cfg != NULL)
 		am_dkim_options_from_config(cfg, &got);
-	ok(cfg && got.partial_body_fails, "partial_body = fail: l= short of the body fails");
+	ok(cfg && got.partial_body == AM_DKIM_PARTIAL_FAIL, "partial_body = fail: l= short of the body fails");
 	ok(cfg && am_config_set(cfg, "dkim", "partial_body", "maybe", "t", 1, err, sizeof(err)) != 0 &&
 	       strstr(err, "t:1:") != NULL,
 	   "partial_body = maybe refused with FILE:LINE: %s", err);

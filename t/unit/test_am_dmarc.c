@@ -64,7 +64,8 @@ struct dcase {
 	unsigned rnd;            /* pct draw; FWD cases: which client (0 a forwarder
 				  * network, 1 a forwarder host name, 2 neither) */
 	enum am_result want;
-	enum am_dmarc_policy dis;
+	enum am_dmarc_policy dis;  /* FWD cases: none = the forwarder signal is set (the
+				    * check leaves the disposition to am_policy.c) */
 	const char *poldom;      /* expected polrec.domain, or NULL */
 	const char *tag;         /* expected policy tag, or NULL */
 };
@@ -149,8 +150,12 @@ static const struct dcase cases[] = {
 	{"forwarder network", FWD, "a@example.com", NULL, NULL, 0, AM_RES_FAIL, N_, NULL, NULL},
 	{"forwarder host", FWD, "a@example.com", NULL, NULL, 1, AM_RES_FAIL, N_, NULL, NULL},
 	{"forwarder SPF domain", FWD, "a@example.com", "fwd.example", NULL, 2, AM_RES_FAIL, N_, NULL, NULL},
-	{"forwarder DKIM d= (subdomain entry)", FWD, "a@example.com", NULL, "lists.mailinglist.example", 2,
-	 AM_RES_FAIL, N_, NULL, NULL},
+	{"forwarder DKIM d= (subdomain entry), client SPF-passes in its org domain", FWD, "a@example.com",
+	 "bounce.mailinglist.example", "lists.mailinglist.example", 2, AM_RES_FAIL, N_, NULL, NULL},
+	{"forwarder DKIM d= alone: the list's copy re-sent from elsewhere is no forwarder", FWD, "a@example.com",
+	 NULL, "lists.mailinglist.example", 2, AM_RES_FAIL, R_, NULL, NULL},
+	{"forwarder DKIM d=, SPF pass outside the list's org domain: no forwarder", FWD, "a@example.com",
+	 "attacker.example", "lists.mailinglist.example", 2, AM_RES_FAIL, R_, NULL, NULL},
 	{"no forwarder matches", FWD, "a@example.com", "other.example", "!lists.mailinglist.example", 2, AM_RES_FAIL,
 	 R_, NULL, NULL},
 	{"From syntax error: permerror", PSL, "John Doe", NULL, NULL, 0, AM_RES_PERMERROR, N_, NULL, NULL},
@@ -223,7 +228,8 @@ static void run_cases(struct am_dmarc_ctx **ctx, struct am_dns *dns)
 		bool fwd = c->ctx == FWD;
 		evaluate(ctx[c->ctx], dns, c->from, c->spf, c->dkim, fwd ? 0 : c->rnd,
 			 fwd ? (c->rnd == 0 ? "192.0.2.9" : hosts[c->rnd]) : "198.51.100.1", fwd ? names[c->rnd] : NULL, &r);
-		bool good = r.result == c->want && (c->want != AM_RES_FAIL || r.disposition == c->dis) &&
+		bool dis_ok = fwd ? r.signals.forwarder == (c->dis == N_) && r.disposition == R_ : r.disposition == c->dis;
+		bool good = r.result == c->want && (c->want != AM_RES_FAIL || dis_ok) &&
 			    (!c->poldom || strcmp(r.policy_domain, c->poldom) == 0) &&
 			    (!c->tag || strcmp(r.policy_tag, c->tag) == 0);
 		if (!ok(good, "%s: %s dis=%s", c->what, am_result_name(c->want), am_dmarc_policy_name(c->dis)))
@@ -244,13 +250,12 @@ static void run_details(struct am_dmarc_ctx **ctx, struct am_dns *dns)
 	evaluate(ctx[WALK], dns, "a@t.example", NULL, NULL, 0, "192.0.2.1", NULL, &r);
 	ok(r.testing && r.policy == AM_DMARC_P_REJECT, "t=y: testing flag, published policy reject");
 	evaluate(ctx[FWD], dns, "a@example.com", NULL, NULL, 0, "192.0.2.9", NULL, &r);
-	ok(r.noverrides == 1 && r.overrides[0].type == AM_DMARC_OV_TRUSTED_FORWARDER &&
-		   strstr(r.overrides[0].comment, "192.0.2.0/24"),
-	   "forwarder network reason: %s", r.overrides[0].comment);
-	evaluate(ctx[FWD], dns, "a@example.com", NULL, "lists.mailinglist.example", 0, "203.0.113.9", NULL, &r);
-	ok(r.noverrides == 1 && r.overrides[0].type == AM_DMARC_OV_MAILING_LIST &&
-		   strstr(r.overrides[0].comment, "d=.mailinglist.example"),
-	   "forwarder DKIM reason: %s", r.overrides[0].comment);
+	ok(r.signals.forwarder && strstr(r.signals.forwarder_why, "192.0.2.0/24") && r.noverrides == 0,
+	   "forwarder network: a signal with its reason (%s), no override yet", r.signals.forwarder_why);
+	evaluate(ctx[FWD], dns, "a@example.com", "bounce.mailinglist.example", "lists.mailinglist.example", 2,
+		 "203.0.113.9", NULL, &r);
+	ok(r.signals.forwarder && strstr(r.signals.forwarder_why, "d=.mailinglist.example"),
+	   "forwarder DKIM reason: %s", r.signals.forwarder_why);
 	evaluate(ctx[PSL], dns, "a@mail.example.com", "bounce.example.com", "x.example !example.com", 0, "192.0.2.1",
 		 NULL, &r);
 	ok(r.spf_aligned && !r.dkim_aligned && r.spf_result == AM_RES_PASS &&
@@ -319,7 +324,12 @@ static void run_config(const char *psl_path)
 		   am_config_set(cfg, "dmarc", "forwarder_dkim_domains", ".lists.example", "test", 3, err, sizeof err) == 0,
 	   "[dmarc] options set");
 	struct am_dmarc_ctx *ctx = am_dmarc_ctx_from_config(cfg, err, sizeof err);
-	ok(ctx != NULL && am_dmarc_ctx_discovery(ctx) == AM_DMARC_PSL, "context from config: psl by default");
+	ok(ctx != NULL && am_dmarc_ctx_discovery(ctx) == AM_DMARC_TREEWALK,
+	   "context from config: treewalk (RFC 9989) by default");
+	am_dmarc_ctx_free(ctx);
+	am_config_set(cfg, "dmarc", "discovery", "psl", "test", 4, err, sizeof err);
+	ctx = am_dmarc_ctx_from_config(cfg, err, sizeof err);
+	ok(ctx != NULL && am_dmarc_ctx_discovery(ctx) == AM_DMARC_PSL, "discovery = psl (RFC 7489 compatibility)");
 	am_dmarc_ctx_free(ctx);
 	am_config_set(cfg, "dmarc", "discovery", "treewalk", "test", 4, err, sizeof err);
 	ctx = am_dmarc_ctx_from_config(cfg, err, sizeof err);
