@@ -96,31 +96,20 @@ static void put_reason(struct jbuf *b, int *n, const char *type, const char *com
 	(*n)++;
 }
 
-/* RFC 9990 disposition really applied, and the reasons it differs from
- * the published policy ("pass": DMARC passed under an enforcing policy).
- * enforce = no and the dry run are local policy: when the DMARC decision
- * has not recorded them already, they are added here. */
-static void put_disposition(struct jbuf *b, const struct am_report_env *env, const struct am_dmarc_result *d)
+/* RFC 9990 disposition really applied (am_policy_dmarc() set it, with
+ * every override reason) ("pass": DMARC passed under an enforcing policy). */
+static void put_disposition(struct jbuf *b, const struct am_dmarc_result *d)
 {
-	enum am_dmarc_policy applied = d->disposition;
-	bool local = false;
 	int n = 0;
 
-	if (d->result == AM_RES_PASS) {
+	if (d->result == AM_RES_PASS)
 		put_kv(b, "disp", d->policy == AM_DMARC_P_QUARANTINE || d->policy == AM_DMARC_P_REJECT ? "pass" : "none");
-		put_raw(b, ",\"reasons\":[]", 13);
-		return;
-	}
-	if (applied != AM_DMARC_P_NONE && (!env->enforce || env->dry_run))
-		applied = AM_DMARC_P_NONE;
-	put_kv(b, "disp", am_dmarc_policy_name(applied == AM_DMARC_P_UNSPEC ? AM_DMARC_P_NONE : applied));
+	else
+		put_kv(b, "disp", am_dmarc_policy_name(d->disposition == AM_DMARC_P_UNSPEC ? AM_DMARC_P_NONE
+											 : d->disposition));
 	put_raw(b, ",\"reasons\":[", 12);
-	for (unsigned i = 0; i < d->noverrides && i < AM_DMARC_OVERRIDES_MAX; i++) {
-		local |= d->overrides[i].type == AM_DMARC_OV_LOCAL_POLICY;
+	for (unsigned i = 0; i < d->noverrides && i < AM_DMARC_OVERRIDES_MAX; i++)
 		put_reason(b, &n, am_dmarc_override_name(d->overrides[i].type), d->overrides[i].comment);
-	}
-	if (applied != d->disposition && !local)
-		put_reason(b, &n, "local_policy", env->dry_run ? "[policy] dry_run" : "[dmarc] enforce = no");
 	put_raw(b, "]", 1);
 }
 
@@ -185,7 +174,7 @@ int am_report_data_format(const struct am_report_env *env, const struct am_resul
 	put_kv(&b, "testing", d->discovery == AM_DMARC_TREEWALK && d->testing ? "y" : "n");
 	put_kv(&b, "fo", d->fo);
 	put_kv(&b, "rua", d->rua);
-	put_disposition(&b, env, d);
+	put_disposition(&b, d);
 	put_kv(&b, "dkim", d->dkim_aligned ? "pass" : "fail");
 	put_kv(&b, "spf", d->spf_aligned ? "pass" : "fail");
 	put_auth(&b, env, r);

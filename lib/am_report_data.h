@@ -32,8 +32,6 @@ struct am_report_env {
 	const char *mail_from;     /* bare address, "" for <> */
 	const char *const *rcpts;  /* accepted recipients */
 	size_t nrcpts;
-	bool enforce;              /* [dmarc] enforce */
-	bool dry_run;              /* [policy] dry_run */
 	const char *report_from;   /* [report] from: our own report mail (loop guard) */
 };
 

@@ -384,7 +384,7 @@ static void report_record(struct am_conn *c, struct am_msg *m)
 		.time_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000,
 		.client_ip = c->client_ip, .helo = c->helo, .mail_from = m->mail_from,
 		.rcpts = (const char *const *)m->rcpts, .nrcpts = m->nrcpts,
-		.enforce = cfg->dmarc_enforce, .dry_run = cfg->dry_run, .report_from = cfg->report_from,
+		.report_from = cfg->report_from,
 	};
 	len = am_report_data_format(&env, &m->results, line, sizeof line, err, sizeof err);
 	if (len < 0 || am_report_data_append(cfg->report_data_file, line, (size_t)len, err, sizeof err) != 0)

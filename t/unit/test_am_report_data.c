@@ -1,7 +1,7 @@
 /*
  * test_am_report_data.c - the report data line of lib/am_report_data.c: its
  * exact text for a failing message under a forwarder override, the
- * disposition really applied (pass, enforce = no, dry run, t=y), the SPF
+ * disposition really applied with the decision's reasons (pass, t=y), the SPF
  * identity of the null sender, escaping, which messages are recorded, the
  * append (whole lines, a renamed file recreated) and the cost of one record.
  */
@@ -44,7 +44,7 @@ int main(void)
 	struct am_report_env env = {.host = "mx1.example", .conn_id = "C7", .queue_id = "4XyZ",
 				    .time_us = 1733443200123456LL, .client_ip = "192.0.2.9", .helo = "fwd.example",
 				    .mail_from = "bounce@list.example.org", .rcpts = rcpts, .nrcpts = 2,
-				    .enforce = true, .report_from = "dmarc@rep.example"};
+				    .report_from = "dmarc@rep.example"};
 	char line[AM_REPORT_LINE_MAX], err[256], path[] = "/tmp/am_report_dataXXXXXX";
 	int len;
 
@@ -62,18 +62,9 @@ int main(void)
 	       "the whole line of a forwarded failing message");
 	is_int(len, (int)strlen(line), "length returned");
 
-	/* Not enforcing: the disposition applied is none, with a local_policy reason. */
+	/* The decision's disposition and reasons, as am_policy_dmarc() left them. */
 	r.dmarc.disposition = AM_DMARC_P_REJECT;
 	r.dmarc.noverrides = 0;
-	env.enforce = false;
-	am_report_data_format(&env, &r, line, sizeof line, err, sizeof err);
-	ok(strstr(line, "\"disp\":\"none\",\"reasons\":[[\"local_policy\",\"[dmarc] enforce = no\"]]") != NULL,
-	   "enforce = no: disposition none, reason local_policy");
-	env.enforce = true;
-	env.dry_run = true;
-	am_report_data_format(&env, &r, line, sizeof line, err, sizeof err);
-	ok(strstr(line, "[\"local_policy\",\"[policy] dry_run\"]") != NULL, "dry run: local_policy");
-	env.dry_run = false;
 	am_report_data_format(&env, &r, line, sizeof line, err, sizeof err);
 	ok(strstr(line, "\"disp\":\"reject\",\"reasons\":[]") != NULL, "enforced reject: no reason");
 	r.dmarc.testing = true;
@@ -87,12 +78,13 @@ int main(void)
 	   "treewalk, testing y");
 	r.dmarc.testing = false;
 	r.dmarc.noverrides = 0;
-	env.enforce = false;
-	am_dmarc_override_add(&r.dmarc, AM_DMARC_OV_LOCAL_POLICY, "enforce = no");
+	r.dmarc.disposition = AM_DMARC_P_NONE;
+	am_dmarc_override_add(&r.dmarc, AM_DMARC_OV_LOCAL_POLICY, "enforce=no");
+	am_dmarc_override_add(&r.dmarc, AM_DMARC_OV_MAILING_LIST, "list lists.example.org");
 	am_report_data_format(&env, &r, line, sizeof line, err, sizeof err);
-	ok(strstr(line, "\"reasons\":[[\"local_policy\",\"enforce = no\"]]") != NULL,
-	   "a local_policy reason of the decision is not doubled");
-	env.enforce = true;
+	ok(strstr(line, "\"disp\":\"none\",\"reasons\":[[\"local_policy\",\"enforce=no\"],"
+			"[\"mailing_list\",\"list lists.example.org\"]]") != NULL,
+	   "several reasons of the decision, in order");
 	r.dmarc.noverrides = 0;
 
 	/* A pass under an enforcing policy is "pass"; under p=none it is "none". */
