@@ -20,7 +20,7 @@ command -v swaks >/dev/null || skip_all "swaks is not installed"
 /usr/bin/python3 -c 'import dkim' 2>/dev/null || skip_all "python3-dkim missing (apt-get install python3-dkim)"
 TOOL="/usr/bin/python3 $top_srcdir/contrib/authmilter-dmarc-report"
 CHECK="/usr/bin/python3 $top_srcdir/t/dmarc_report_check.py"
-XSD="$top_srcdir/../shared/conformance/dmarc-reports/dmarc-2.0.xsd"
+XSD="${AM_SHARED:-$top_srcdir/../shared}/conformance/dmarc-reports/dmarc-2.0.xsd"
 
 {
 	zone_txt sender.example "v=spf1 ip4:192.0.2.0/24 -all"
@@ -78,7 +78,7 @@ print(email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.polic
 like "Subject: $SUBJECT" "^Subject: Report Domain: sender\\.example Submitter: rep\\.example Report-ID: <$(j 'r["report_id"]')>" \
 	"Subject (unfolded): the RFC form with the report's Report-ID"
 if [ ! -r "$XSD" ]; then
-	skip "schema check: ../shared/conformance/dmarc-reports/dmarc-2.0.xsd is absent"
+	skip "schema check: $XSD is absent (AM_SHARED)"
 else
 	/usr/bin/python3 -c 'import email, email.policy, gzip, sys
 m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
