@@ -11,8 +11,9 @@
 # next run), the obsolete !size suffix (ignored), an unsupported scheme
 # (skipped with a note), the caps (max_uris, max_per_destination for many
 # policy domains verified by one destination, max_reports), the suppression list, a rerun
-# that sends nothing, a refusal for size (logged, not retried) and
-# --resend (same file name and Report-ID).
+# that sends nothing, a refusal for size (logged, not retried),
+# --resend (same file name and Report-ID), an unreadable DKIM key (retried
+# next run) and sending through Postfix's sendmail -t -oi.
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 harness_init dmarc-report-dest
 
@@ -147,4 +148,19 @@ files=$(for f in $(grep -l 'Report Domain: ver\.example' "$T"/postfix/mail/all/n
 like "$files" "^\[\('rep\.example!ver\.example!$T0!$((T0 + 86399))![0-9a-f]+\.xml\.gz', '$T0\.[0-9a-f]+\.ver\.example@rep\.example'\)\]$" \
 	"--resend: the same file name and Report-ID as the first time"
 is "$(grep -l 'Report Domain: ver\.example' "$T"/postfix/mail/all/new/* | wc -l)" 2 "ver.example's report delivered twice"
+
+# A key that cannot be read: nothing sent, retried next run.
+line 50 x.same.example "mailto:sm@same.example" >>"$T/data"
+ini "smtp =" "dkim_key = $T/nonexistent.pem" "dkim_selector = s"
+tool nokey
+like "$ERR" 'to sm@same\.example: not sent, retried next run: DKIM signing with .*nonexistent\.pem' \
+	"an unreadable DKIM key: logged, retried next run"
+like "$OUT" ' sent=0 .*temp=1 ' "an unreadable DKIM key: counted as temporary"
+# sendmail -t -oi, the default way out: Postfix's own sendmail into this instance.
+ini "smtp =" "sendmail = /usr/sbin/sendmail -C $AM_PF_CONF -t -oi"
+tool sendmail
+like "$OUT" ' reports=1 sent=1 ' "sendmail: the report left"
+postfix_wait_mail sm 1 30
+is "$(mails sm)" 1 "sendmail: delivered (sm@same.example)"
+like "$(cat "$(_h_pf_files sm | head -1)")" 'Return-Path: <dmarc@rep\.example>' "sendmail: envelope sender is [report] from"
 done_testing

@@ -120,6 +120,14 @@ like "$(cat "$T"/dry/*fwd.example*.eml)" 'Subject: Report Domain: fwd\.example S
 like "$(cat "$T"/dry/*fwd.example*.eml)" 'To: agg@reports\.example' \
 	"the verified external destination (fwd.example._report._dmarc.reports.example)"
 
+# Standard input (gzipped) gives the same reports.
+mkdir "$T/dry2"
+gzip -c "$T/data/mxb.data" | $TOOL -c "$T/mxa.ini" --period "$((NOW - 3600)):$((NOW + 3600))" --dry-run "$T/dry2" \
+	--from-logs "$T/data/mxa.data.1.gz" - "$T/data/mxa.data" >"$T/tool2.out" 2>"$T/tool2.err"
+like "$(cat "$T/tool2.out")" 'lines=24 duplicates=0 bad=0 .* reports=3 sent=3 ' "--from-logs - (gzipped): the same 24 lines"
+is "$(cd "$T/dry2" && ls *.xml.gz | sort | xargs cat | md5sum)" "$(cd "$T/dry" && ls *.xml.gz | sort | xargs cat | md5sum)" \
+	"byte-identical reports"
+
 if [ ! -r "$XSD" ]; then
 	skip "schema check: $XSD is absent (AM_SHARED)"
 else

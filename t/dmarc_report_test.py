@@ -127,6 +127,16 @@ class Reader(unittest.TestCase):
         self.assertEqual(len(warn), 2)
         self.assertTrue(all(re.search(r":\d+: bad data line skipped", w) for w in warn))
 
+    def test_line_being_written(self):
+        d = tempfile.mkdtemp()
+        path = os.path.join(d, "a")
+        with open(path, "w") as f:
+            f.write(json.dumps(rec()) + "\n" + json.dumps(rec(id="2"))[:40])
+        warn = []
+        recs, st = data.read([path], 0, 2000, warn.append)
+        self.assertEqual((len(recs), st.bad), (1, 0), "a last line without newline is not a bad line")
+        self.assertIn("being written", warn[0])
+
 
 class Xml(unittest.TestCase):
     def test_write_sample(self):

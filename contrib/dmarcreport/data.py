@@ -1,6 +1,6 @@
 """data - reads the daemon's report data (lib/am_report_data.c: one JSON
 object per line) from files or standard input, plain or gzipped, several
-hosts' files at once. A line whose id was seen already (a rotated file
+hosts' files at once, while the daemon appends. A line whose id was seen already (a rotated file
 given twice, two paths to one file) counts once; a bad line is counted
 and skipped with one warning, never ends the run."""
 import glob
@@ -77,6 +77,11 @@ def _lines(stream, path, stats, log):
         if not line:
             return
         n += 1
+        if not line.endswith("\n"):
+            # The daemon writes whole lines with one write(): a last line
+            # without its newline is one being written now, not a bad one.
+            log("%s:%d: incomplete last line (being written), skipped" % (path, n))
+            return
         if line.strip():
             yield n, line
 

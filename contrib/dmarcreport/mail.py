@@ -13,7 +13,8 @@ from email.message import EmailMessage
 
 
 def build(settings, to_addr, subject, fname, gz_data, rid, text):
-    """The report mail as bytes (DKIM-signed when [report] dkim_key is set)."""
+    """The report mail as bytes (DKIM-signed when [report] dkim_key is set);
+    ValueError when it cannot be signed."""
     msg = EmailMessage()
     msg["From"] = settings.from_addr
     msg["To"] = to_addr
@@ -31,12 +32,18 @@ def build(settings, to_addr, subject, fname, gz_data, rid, text):
 
 def sign(raw, settings):
     """raw with a DKIM-Signature of [report] dkim_domain / dkim_selector."""
-    import dkim  # python3-dkim; only needed when signing
-    with open(settings.dkim_key, "rb") as f:
-        key = f.read()
-    sig = dkim.sign(raw, settings.dkim_selector.encode(), settings.dkim_domain.encode(), key,
-                    include_headers=[b"from", b"to", b"subject", b"date", b"message-id",
-                                     b"mime-version", b"content-type", b"auto-submitted"])
+    try:
+        import dkim  # python3-dkim; only needed when signing
+    except ImportError as e:
+        raise ValueError("DKIM signing needs python3-dkim: %s" % e) from e
+    try:
+        with open(settings.dkim_key, "rb") as f:
+            key = f.read()
+        sig = dkim.sign(raw, settings.dkim_selector.encode(), settings.dkim_domain.encode(), key,
+                        include_headers=[b"from", b"to", b"subject", b"date", b"message-id",
+                                         b"mime-version", b"content-type", b"auto-submitted"])
+    except (OSError, dkim.DKIMException) as e:
+        raise ValueError("DKIM signing with %s: %s" % (settings.dkim_key, e)) from e
     return sig + raw
 
 

@@ -73,7 +73,13 @@ class Run:
         text = "DMARC aggregate report (RFC 9990) for %s, %d to %d, from %s.\n" % (
             pdom, self.begin, self.end, s.submitter)
         for uri, addr, host in todo:
-            self.deliver(fname, uri, addr, host, mail.build(s, addr, subject, fname, gz, rid, text), gz)
+            try:
+                raw = mail.build(s, addr, subject, fname, gz, rid, text)
+            except ValueError as e:
+                self.counts.temp += 1
+                self.log("%s to %s: not sent, retried next run: %s" % (fname, addr, e))
+                continue
+            self.deliver(fname, uri, addr, host, raw, gz)
 
     def deliver(self, fname, uri, addr, host, raw, gz):
         """Send one report mail (or write it, in a dry run) within the caps."""
