@@ -30,7 +30,10 @@ def rec(**kw):
 
 
 class Grouping(unittest.TestCase):
+    """build.group and build.rows."""
+
     def test_per_domain_and_config(self):
+        """One report per policy domain and configuration; subdomains in their policy domain's."""
         recs = [rec(), rec(id="2"), rec(id="3", hfrom="a.example.com"), rec(id="4", pdom="b.example.com"),
                 rec(id="5", p="quarantine")]
         g = build.group(recs)
@@ -38,6 +41,7 @@ class Grouping(unittest.TestCase):
         self.assertEqual(len(g[build.config_of(rec())]), 3)  # subdomain's mail in its policy domain's report
 
     def test_rows_count(self):
+        """Identical messages make one record with their count."""
         recs = [rec(), rec(id="2"), rec(id="3", ip="192.0.2.2"),
                 rec(id="4", disp="none", reasons=[["trusted_forwarder", "forwarder network 192.0.2.0/24"]])]
         rows = build.rows(recs)
@@ -45,15 +49,19 @@ class Grouping(unittest.TestCase):
         self.assertEqual(sum(c for _k, c in rows), 4)
 
     def test_sig_order(self):
+        """DKIM signatures in RFC 9990 2.1.3 order: strict, relaxed, other passes, failures."""
         k = build.row_key(rec(sigs=[["x.example", "a", "fail"], ["other.example", "b", "pass"],
                                     ["mail.example.com", "c", "pass"], ["example.com", "d", "pass"]]))
         self.assertEqual([s[0] for s in k[8]], ["example.com", "mail.example.com", "other.example", "x.example"])
 
 
 class Names(unittest.TestCase):
+    """Report-ID, file name, Subject."""
+
     cfg = build.config_of(rec())
 
     def test_report_id(self):
+        """The Report-ID matches the RFC's ridfmt, is stable and unique per configuration."""
         rid = build.report_id("rep.example", self.cfg, 1700000000)
         atom = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
         dot_atom = r"%s(\.%s)*" % (atom, atom)
@@ -64,25 +72,31 @@ class Names(unittest.TestCase):
         self.assertNotEqual(rid, build.report_id("rep.example", other, 1700000000), "unique per config")
 
     def test_file_name(self):
+        """The file name follows the RFC ABNF and is the same on a resend."""
         rid = build.report_id("rep.example", self.cfg, 1700000000)
         fn = build.file_name("rep.example", "example.com", 1700000000, 1700086399, rid)
         self.assertRegex(fn, r"^rep\.example!example\.com!1700000000!1700086399![A-Za-z0-9]+\.xml\.gz$")
         self.assertEqual(fn, build.file_name("rep.example", "example.com", 1700000000, 1700086399, rid))
 
     def test_subject(self):
+        """The Subject follows the RFC ABNF."""
         s = build.subject("example.com", "rep.example", "1.x.example.com@rep.example")
         self.assertEqual(s, "Report Domain: example.com Submitter: rep.example Report-ID: <1.x.example.com@rep.example>")
         self.assertRegex(s, r"^Report\s+Domain:\s+\S+\s+Submitter:\s+\S+\s+Report-ID:\s+<[^>]+>$")
 
 
 class Destinations(unittest.TestCase):
+    """rua= parsing and verification helpers."""
+
     def test_size_suffix_ignored(self):
+        """The obsolete !size suffix is dropped."""
         notes = []
         got = dest.parse_rua("mailto:a@example.com!10m, mailto:b@example.net!5", 2, notes.append)
         self.assertEqual(got, [("mailto:a@example.com", "a@example.com", "example.com"),
                                ("mailto:b@example.net", "b@example.net", "example.net")])
 
     def test_scheme_and_cap(self):
+        """Non-mailto URIs and URIs past max_uris are skipped with a note."""
         notes = []
         got = dest.parse_rua("https://x.example/r,mailto:a@x.example,mailto:b@x.example,mailto:c@x.example",
                              2, notes.append)
@@ -92,28 +106,35 @@ class Destinations(unittest.TestCase):
         self.assertIn("max_uris", notes[1])
 
     def test_org(self):
+        """Organisational domains from the public suffix list."""
         psl = dest.PSL("/usr/share/publicsuffix/public_suffix_list.dat")
         self.assertEqual(psl.org("a.b.example.co.uk"), "example.co.uk")
         self.assertEqual(psl.org("mail.example.com"), "example.com")
 
     def test_tags(self):
+        """A verification record must start with v=DMARC1."""
         self.assertEqual(dest._tags("v=DMARC1; rua=mailto:x@y")["rua"], "mailto:x@y")
         self.assertIsNone(dest._tags("rua=mailto:x@y; v=DMARC1"))
         self.assertIsNotNone(dest._tags("v=DMARC1"))
 
     def test_too_long(self):
+        """A verification name too long for DNS is not verified (and not asked)."""
         status, why = dest.verify("a" * 60 + "." + "b" * 60 + "." + "c" * 60 + ".example", "d" * 60 + ".example",
                                   [("127.0.0.1", 9)], lambda m: None)
         self.assertEqual(status, "no")
         self.assertIn("too long", why)
 
     def test_suppressed(self):
+        """The suppression list covers subdomains, not look-alikes."""
         self.assertTrue(run.suppressed("a.example.com", ["example.com"]))
         self.assertFalse(run.suppressed("badexample.com", ["example.com"]))
 
 
 class Reader(unittest.TestCase):
+    """data.read."""
+
     def test_bad_dup_gzip(self):
+        """Bad lines counted with one warning each, duplicates and loop lines dropped, gzip read."""
         d = tempfile.mkdtemp()
         plain, zipped = os.path.join(d, "a"), os.path.join(d, "b.gz")
         with open(plain, "w") as f:
@@ -128,6 +149,7 @@ class Reader(unittest.TestCase):
         self.assertTrue(all(re.search(r":\d+: bad data line skipped", w) for w in warn))
 
     def test_line_being_written(self):
+        """A last line without newline is one being written, not a bad line."""
         d = tempfile.mkdtemp()
         path = os.path.join(d, "a")
         with open(path, "w") as f:
@@ -139,7 +161,10 @@ class Reader(unittest.TestCase):
 
 
 class Xml(unittest.TestCase):
+    """build.xml and build.gz."""
+
     def test_write_sample(self):
+        """The XML: namespace, first-level order, gzip round trip; written for the schema check."""
         cfg = build.config_of(rec(fo="1", testing="n"))
         recs = [rec(fo="1"), rec(id="2", fo="1", disp="none", efrom="",
                                  reasons=[["trusted_forwarder", "forwarder network 192.0.2.0/24 <&>"]])]
