@@ -148,6 +148,14 @@ class Reader(unittest.TestCase):
         self.assertEqual(len(warn), 2)
         self.assertTrue(all(re.search(r":\d+: bad data line skipped", w) for w in warn))
 
+    def test_default_files(self):
+        """The data file and its rotated copies, plain and gzipped, are the default input."""
+        d = tempfile.mkdtemp()
+        base = os.path.join(d, "r.data")
+        for name in ("r.data", "r.data.1", "r.data.2.gz", "other"):
+            open(os.path.join(d, name), "w").close()
+        self.assertEqual(data.default_files(base), [base, base + ".1", base + ".2.gz"])
+
     def test_line_being_written(self):
         """A last line without newline is one being written, not a bad line."""
         d = tempfile.mkdtemp()
