@@ -61,6 +61,8 @@ ok "$(find "$T/inst" -path '*/man8/authmilter-dmarc-report.8' | grep -q . && ech
 like "$(grep '^MODULE_DIR = ' "$inst")" "^MODULE_DIR = '/.*/authmilter'\$" "the installed tool names its module directory"
 moddir=$(sed -n "s/^MODULE_DIR = '\(.*\)'\$/\1/p" "$inst")
 ok "$([ -r "$T/inst$moddir/dmarcreport/build.py" ] && echo 0 || echo 1)" "the modules are installed there"
+like "$(grep '^DEFAULT_CONFIG = ' "$inst")" '^DEFAULT_CONFIG = "/.*/authmilter/authmilter\.ini"$' \
+	"the installed tool reads the daemon's configuration by default"
 # Run the installed copy with its modules (the DESTDIR prefix added to its path).
 sed "s|^MODULE_DIR = '|MODULE_DIR = '$T/inst|" "$inst" >"$T/installed-tool"
 /usr/bin/python3 "$T/installed-tool" --help >"$T/inst-help.out" 2>&1
