@@ -105,6 +105,15 @@ class Destinations(unittest.TestCase):
         self.assertIn("unsupported scheme", notes[0])
         self.assertIn("max_uris", notes[1])
 
+    def test_hostile_addresses(self):
+        """An address that could add a recipient, a header or a path is refused."""
+        for uri in ("mailto:a%2Cb@victim.example@x.example", "mailto:a@x.example%0d%0aBcc:v@y.example",
+                    "mailto:../../etc/x@x.example", "mailto:a b@x.example", "mailto:a@", "mailto:@x.example",
+                    "mailto:a@x..example"):
+            self.assertIsNone(dest.mailto_host(uri), uri)
+        self.assertEqual(dest.mailto_host("mailto:dmarc+rua@Reports.Example"),
+                         ("dmarc+rua@Reports.Example", "reports.example"))
+
     def test_org(self):
         """Organisational domains from the public suffix list."""
         psl = dest.PSL("/usr/share/publicsuffix/public_suffix_list.dat")

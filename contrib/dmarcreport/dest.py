@@ -10,6 +10,9 @@ import urllib.parse
 from . import dnsq
 
 SIZE_SUFFIX = re.compile(r"![0-9]+[kmgtKMGT]?$")
+# One plain address: nothing that could name a second recipient or a path
+# (the To header of `sendmail -t` and dry-run file names are made of it).
+ADDRESS = re.compile(r"^[A-Za-z0-9!#$%&'*+=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 
 
 class PSL:
@@ -52,11 +55,10 @@ def mailto_host(uri):
     """(address, host) of a mailto: URI, or None."""
     if not uri.lower().startswith("mailto:"):
         return None
-    addr = urllib.parse.unquote(uri[7:].split("?")[0]).strip()
-    local, at, host = addr.rpartition("@")
-    if not at or not local or not host or any(c.isspace() for c in addr):
+    addr = urllib.parse.unquote(uri[7:].split("?")[0])
+    if not ADDRESS.match(addr) or ".." in addr.rpartition("@")[2]:
         return None
-    return addr, host.lower().rstrip(".")
+    return addr, addr.rpartition("@")[2].lower()
 
 
 def parse_rua(rua, max_uris, note):
