@@ -152,6 +152,7 @@ struct am_config {
 	bool dmarc_strict;                /* RFC 7489: reject every effective p=reject failure */
 	char *dmarc_reject_evidence;      /* none | spf_fail_in_author_org score */
 	enum am_action dmarc_quarantine_action; /* accept (marker header) | quarantine (hold) */
+	char *dmarc_marker_header;        /* the marker's name (AM_MARKER_HEADER by default) */
 	bool dmarc_list_detection;        /* guessed lists: mailing_list, never better than quarantine */
 	bool dmarc_trust_arc;             /* trusted ARC sealer: trusted_forwarder */
 	char *dmarc_reject_text;          /* SMTP text; {domain} = polrec.domain */

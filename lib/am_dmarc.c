@@ -12,6 +12,7 @@
 
 #include "am_config.h"
 
+#include <ctype.h>
 #include <opendmarc/dmarc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,18 @@ fail:
 	return NULL;
 }
 
+/* A header field name we can add and track: 1-31 letters, digits, '-'. */
+static bool valid_header_name(const char *n)
+{
+	size_t len = n ? strlen(n) : 0;
+	if (len == 0 || len > 31)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)n[i]) && n[i] != '-')
+			return false;
+	return true;
+}
+
 /* Build a context from the [dmarc] section of a loaded config. */
 struct am_dmarc_ctx *am_dmarc_ctx_from_config(const struct am_config *cfg, char *err, size_t errlen)
 {
@@ -80,6 +93,11 @@ struct am_dmarc_ctx *am_dmarc_ctx_from_config(const struct am_config *cfg, char 
 				     : AM_DMARC_PSL,
 	};
 	char why[256];
+	if (!valid_header_name(cfg->dmarc_marker_header)) {
+		snprintf(err, errlen, "[dmarc] marker_header: '%.40s' is not a header name of 1 to 31 "
+			 "letters, digits and '-'", cfg->dmarc_marker_header ? cfg->dmarc_marker_header : "");
+		return NULL;
+	}
 	struct am_dmarc_ctx *ctx = am_dmarc_ctx_new(&s, why, sizeof why);
 	if (ctx == NULL)
 		snprintf(err, errlen, "[dmarc] %s", why);
@@ -179,6 +197,7 @@ static int interpret(const struct am_dmarc_ctx *ctx, const struct dmarc_lookup *
 		out->pct_ignored = true;
 	}
 	out->psd = r->psd == 'y';
+	out->testing = walk && e->t == 'y'; /* RFC 9989 4.7, also on a pass (BIMI reads it) */
 	snprintf(out->rua, sizeof out->rua, "%s", r->rua); /* aggregate report data */
 	snprintf(out->fo, sizeof out->fo, "%s", r->fo);
 	if (bad)
@@ -284,7 +303,10 @@ static enum am_dmarc_policy step_down(enum am_dmarc_policy p)
 	return p == AM_DMARC_P_REJECT ? AM_DMARC_P_QUARANTINE : AM_DMARC_P_NONE;
 }
 
-/* Pick p / sp / np for a failing message. -1 on a DNS temperror. */
+/* Pick p / sp / np for a failing message (RFC 9989 4.10.1: the author
+ * domain's own record gives p=; a record above it gives sp= if the author
+ * domain exists, np= if it does not (3.2.13), else p=). -1 on a DNS
+ * temperror. */
 static int choose_policy(struct dmarc_run *run, const char *author, const char *poldom, const struct eff *e,
 			 struct am_dmarc_result *out)
 {
@@ -312,8 +334,7 @@ static void effective(const struct am_dmarc_ctx *ctx, const struct eff *e, const
 		      struct am_dmarc_result *out)
 {
 	enum am_dmarc_policy d = out->policy;
-	if (ctx->discovery == AM_DMARC_TREEWALK && e->t == 'y' && d != AM_DMARC_P_NONE) {
-		out->testing = true;
+	if (out->testing && d != AM_DMARC_P_NONE) {
 		d = step_down(d);
 		am_dmarc_override_add(out, AM_DMARC_OV_POLICY_TEST_MODE, "t=y");
 	}
@@ -362,6 +383,7 @@ static void check_domain(struct dmarc_run *run, const char *author, const struct
 		out->result = AM_RES_PASS;
 		snprintf(out->policy_tag, sizeof out->policy_tag, "p");
 		out->policy = e.p;
+		out->effective_policy = out->testing && e.p != AM_DMARC_P_NONE ? step_down(e.p) : e.p;
 		return;
 	}
 	out->result = AM_RES_FAIL;

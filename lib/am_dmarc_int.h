@@ -70,7 +70,7 @@ int dmarc_org(struct dmarc_run *run, const char *domain, char *out, size_t outle
 	      size_t errlen);
 
 /* Does the domain exist? 1 yes, 0 no, -1 DNS temperror. RFC 9091 in psl
- * mode (NXDOMAIN or NODATA for A, AAAA and MX), RFC 8020 NXDOMAIN in
+ * mode (NXDOMAIN or NODATA for A, AAAA and MX), RFC 8020 NXDOMAIN (RFC 9989 3.2.13) in
  * treewalk mode. */
 int dmarc_domain_exists(struct dmarc_run *run, const char *domain);
 

@@ -214,6 +214,10 @@ const struct am_option am_options[] = {
 	    "quarantine accept", "What a quarantine disposition does: accept (deliver with the "
 	    "marker header and the DMARC failure in the AR, for an MUA or Sieve rule to file as "
 	    "junk) or quarantine (the MTA's hold queue: every list message waits for an admin)."),
+	OPT("dmarc", "marker_header", AM_OPT_STRING, dmarc_marker_header, "X-Authmilter-Quarantine", 0,
+	    0, NULL, "Name of the header that marks a message delivered under quarantine_action = "
+	    "accept (its value is quarantine_text), for an MUA or Sieve rule to file as junk. "
+	    "Incoming copies of it are always removed. At most 31 characters."),
 	OPT("dmarc", "list_detection", AM_OPT_BOOL, dmarc_list_detection, "yes", 0, 0, NULL,
 	    "Guess mailing lists: a List-Id (RFC 2919) or List-Post header, with SPF pass for a MAIL "
 	    "FROM in the List-Id's organisational domain, reports the quarantine of an effective "

@@ -155,8 +155,10 @@ struct am_dmarc_result {
 	/* The effective policy: the published one after t=y (RFC 9989 5.3
 	 * policy test mode) and, in psl mode, pct= sampling. Scores key on it. */
 	enum am_dmarc_policy effective_policy;
-	/* The disposition really applied after local policy (am_policy.c:
-	 * reject softened to quarantine, forwarders, lists, enforce, dry run). */
+	/* The disposition really applied after local policy (am_policy_dmarc,
+	 * called by the session: reject softened to quarantine, forwarders,
+	 * lists, enforce, dry run). Straight out of am_dmarc_check it equals
+	 * effective_policy (what the conformance data checks). */
 	enum am_dmarc_policy disposition;
 	/* Why the disposition differs from the published policy (RFC 9990). */
 	struct am_dmarc_override overrides[AM_DMARC_OVERRIDES_MAX];

@@ -252,7 +252,12 @@ static const struct {
 static void track_forgery(struct am_msg *m, const char *name, const char *value)
 {
 	for (size_t t = 0; t < AM_TRACKED_HEADERS && tracked[t].name; t++) {
-		if (!am_header_name_is(name, tracked[t].name))
+		/* The marker's name is configurable ([dmarc] marker_header). */
+		const char *tname = strcmp(tracked[t].name, AM_MARKER_HEADER) == 0 &&
+						    m->rt->cfg->dmarc_marker_header && m->rt->cfg->dmarc_marker_header[0]
+					    ? m->rt->cfg->dmarc_marker_header
+					    : tracked[t].name;
+		if (!am_header_name_is(name, tname))
 			continue;
 		m->seen[t]++;
 		if (tracked[t].only_if_ours && !am_authres_claims(value, m->rt->cfg->authserv_id))
@@ -261,7 +266,7 @@ static void track_forgery(struct am_msg *m, const char *name, const char *value)
 			m->too_many_deletes = true;
 			return;
 		}
-		snprintf(m->deletes[m->ndeletes].name, sizeof(m->deletes[0].name), "%s", tracked[t].name);
+		snprintf(m->deletes[m->ndeletes].name, sizeof(m->deletes[0].name), "%s", tname);
 		m->deletes[m->ndeletes++].index = m->seen[t];
 		return;
 	}
@@ -418,6 +423,10 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 	am_metrics_dns(c->metrics, &m->budget);
 	if (v->mark[0] != '\0') {
 		e->add_marker = true;
+		snprintf(e->marker_name, sizeof(e->marker_name), "%s",
+			 m->rt->cfg->dmarc_marker_header && m->rt->cfg->dmarc_marker_header[0]
+				 ? m->rt->cfg->dmarc_marker_header
+				 : AM_MARKER_HEADER);
 		snprintf(e->marker, sizeof(e->marker), "%s", v->mark);
 	}
 	if (m->results.bimi.result == AM_BIMI_PASS)

@@ -17,8 +17,9 @@
 #include "am_msg.h"
 #include "am_policy.h"
 
-/* The header that marks mail a domain wanted quarantined, when
- * [dmarc] quarantine_action = accept. Incoming copies are always deleted. */
+/* The default name of the header that marks mail a domain wanted
+ * quarantined, when [dmarc] quarantine_action = accept ([dmarc]
+ * marker_header renames it). Incoming copies are always deleted. */
 #define AM_MARKER_HEADER "X-Authmilter-Quarantine"
 
 /* Header changes to make at end of message. */
@@ -28,7 +29,8 @@ struct am_edits {
 	bool add_authres;
 	char authres[AM_AUTHRES_MAX];    /* value of our Authentication-Results */
 	bool add_marker;
-	char marker[256];                /* value of AM_MARKER_HEADER */
+	char marker_name[32];            /* [dmarc] marker_header */
+	char marker[256];                /* its value */
 	bool add_bimi_location;          /* BIMI pass: our BIMI-Location header */
 	char bimi_location[AM_BIMI_LOCATION_MAX];
 };

@@ -79,8 +79,8 @@ sfsistat am_apply_eom(SMFICTX *ctx, const struct am_verdict *v, const struct am_
 	}
 	if (e->add_marker) {
 		snprintf(value, sizeof(value), "%s%s", leadspc ? " " : "", e->marker);
-		if (smfi_addheader(ctx, AM_MARKER_HEADER, value) != MI_SUCCESS) {
-			am_log(LOG_ERR, "cannot add the %s header; tempfailing", AM_MARKER_HEADER);
+		if (smfi_addheader(ctx, (char *)e->marker_name, value) != MI_SUCCESS) {
+			am_log(LOG_ERR, "cannot add the %s header; tempfailing", e->marker_name);
 			return SMFIS_TEMPFAIL;
 		}
 	}

@@ -194,7 +194,7 @@ static void print_edits(FILE *out, const struct am_verdict *v, const struct am_e
 	if (e->add_bimi_location)
 		fprintf(out, "add: BIMI-Location: %s\n", e->bimi_location);
 	if (e->add_marker)
-		fprintf(out, "add: %s: %s\n", AM_MARKER_HEADER, e->marker);
+		fprintf(out, "add: %s: %s\n", e->marker_name, e->marker);
 	if (v->action == AM_ACT_QUARANTINE)
 		fprintf(out, "quarantine: %s\n", v->text[0] ? v->text : "authmilter");
 }

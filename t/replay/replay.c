@@ -158,7 +158,7 @@ static void print_outcome(const struct am_verdict *v, const struct am_edits *e)
 	if (e->add_authres)
 		printf("add: Authentication-Results: %s\n", e->authres);
 	if (e->add_marker)
-		printf("add: %s: %s\n", AM_MARKER_HEADER, e->marker);
+		printf("add: %s: %s\n", e->marker_name, e->marker);
 	if (act == AM_ACT_QUARANTINE)
 		printf("quarantine: %s\n", v->text);
 }

@@ -248,7 +248,11 @@ static void run_details(struct am_dmarc_ctx **ctx, struct am_dns *dns)
 	   "pct=0 (psl): RFC 9990 override other, comment pct=0");
 	is_str(r.source_ip, "192.0.2.77", "source IP kept for reports");
 	evaluate(ctx[WALK], dns, "a@t.example", NULL, NULL, 0, "192.0.2.1", NULL, &r);
-	ok(r.testing && r.policy == AM_DMARC_P_REJECT, "t=y: testing flag, published policy reject");
+	ok(r.testing && r.policy == AM_DMARC_P_REJECT && r.effective_policy == AM_DMARC_P_QUARANTINE,
+	   "t=y: testing flag, published policy reject, effective quarantine");
+	evaluate(ctx[WALK], dns, "a@t.example", "t.example", NULL, 0, "192.0.2.1", NULL, &r);
+	ok(r.result == AM_RES_PASS && r.testing && r.noverrides == 0,
+	   "t=y on a pass: testing flag set (BIMI reads it), no override");
 	evaluate(ctx[FWD], dns, "a@example.com", NULL, NULL, 0, "192.0.2.9", NULL, &r);
 	ok(r.signals.forwarder && strstr(r.signals.forwarder_why, "192.0.2.0/24") && r.noverrides == 0,
 	   "forwarder network: a signal with its reason (%s), no override yet", r.signals.forwarder_why);
@@ -327,6 +331,10 @@ static void run_config(const char *psl_path)
 	ok(ctx != NULL && am_dmarc_ctx_discovery(ctx) == AM_DMARC_TREEWALK,
 	   "context from config: treewalk (RFC 9989) by default");
 	am_dmarc_ctx_free(ctx);
+	am_config_set(cfg, "dmarc", "marker_header", "X-Spam: yes", "test", 4, err, sizeof err);
+	ctx = am_dmarc_ctx_from_config(cfg, err, sizeof err);
+	ok(ctx == NULL && strstr(err, "marker_header"), "a marker_header that is no header name refused: %s", err);
+	am_config_set(cfg, "dmarc", "marker_header", "X-Spam-DMARC", "test", 4, err, sizeof err);
 	am_config_set(cfg, "dmarc", "discovery", "psl", "test", 4, err, sizeof err);
 	ctx = am_dmarc_ctx_from_config(cfg, err, sizeof err);
 	ok(ctx != NULL && am_dmarc_ctx_discovery(ctx) == AM_DMARC_PSL, "discovery = psl (RFC 7489 compatibility)");
