@@ -80,7 +80,6 @@ wait_for 20 test -S "$T/mxb.sock" || bail_out "daemon B did not start"
 AM_SOCKET=unix:$T/mxb.sock feed 15
 AM_SOCKET=$A_SOCKET
 daemon_stop
-harness_kill "$B_PID" 15
 
 A_LINES=$(($(gzip -dc "$T/data/mxa.data.1.gz" | wc -l) + $(wc -l <"$T/data/mxa.data")))
 B_LINES=$(wc -l <"$T/data/mxb.data")
@@ -147,5 +146,21 @@ else
 		ok $? "validates against the RFC 9990 schema: ${f##*/}" || sed 's/^/#   /' "$T/xmllint.out"
 	done
 fi
+
+# The tool reads while a daemon writes: it sees whole lines only.
+"$ML" -s "unix:$T/mxb.sock" -c 2 -d 3 -n 100000 -q -M "$T/corpus/manifest" >"$T/feed-bg.out" 2>&1 &
+FEED=$!
+mkdir "$T/dry3"
+for i in 1 2 3; do
+	$TOOL -c "$T/mxb.ini" --period "$((NOW - 3600)):$((NOW + 3600))" --dry-run "$T/dry3" \
+		--from-logs "$T/data/mxb.data" >"$T/tool3.out" 2>"$T/tool3.err"
+	like "$(cat "$T/tool3.out")" ' bad=0 ' "run $i while host B writes: no bad line ($(grep -o 'lines=[0-9]*' "$T/tool3.out"))"
+done
+wait "$FEED"
+FED=$(sed -n 's/.*messages=\([0-9]*\).*/\1/p' "$T/feed-bg.out")
+is "$(wc -l <"$T/data/mxb.data")" "$((15 + FED))" "host B: 15 + $FED lines, one per message"
+is "$(/usr/bin/python3 -c 'import json, sys; [json.loads(l) for l in open(sys.argv[1])]; print("ok")' "$T/data/mxb.data")" ok \
+	"every line of host B parses"
+harness_kill "$B_PID" 15
 unlike "$(cat "$T/daemon.log" "$T/daemon-b.log")" 'report data:' "no report data write errors"
 done_testing
