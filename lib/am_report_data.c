@@ -1,6 +1,7 @@
 /*
  * am_report_data.c - one JSON line of RFC 9990 aggregate report data per
- * DMARC-evaluated message, and its append to the data file. What the
+ * DMARC-evaluated message, its append to the data file, and the one call
+ * the session makes at end of message. What the
  * report's record needs is decided here (disposition really applied,
  * override reasons, the SPF identity of the null sender); how records are
  * grouped, written as XML and sent is contrib/authmilter-dmarc-report's.
@@ -15,10 +16,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "am_config.h"
 #include "am_dmarc_record.h"
+#include "am_log.h"
 #include "am_report_data.h"
+#include "am_runtime.h"
 
 /* An output buffer that remembers it overflowed. */
 struct jbuf {
@@ -212,4 +217,32 @@ int am_report_data_append(const char *path, const char *line, size_t len, char *
 		return -1;
 	}
 	return 0;
+}
+
+/* The session's end-of-message record (see header). */
+void am_report_data_record(const struct am_conn *c)
+{
+	const struct am_msg *m = &c->msg;
+	const struct am_config *cfg = m->rt->cfg;
+	char host[256], line[AM_REPORT_LINE_MAX], err[300];
+	struct timespec now;
+	int len;
+
+	if (!cfg->report_enable || m->rt->dmarc == NULL || !am_report_data_wanted(&m->results))
+		return;
+	if (cfg->report_host[0] != '\0')
+		snprintf(host, sizeof host, "%s", cfg->report_host);
+	else if (gethostname(host, sizeof host) != 0)
+		snprintf(host, sizeof host, "localhost");
+	clock_gettime(CLOCK_REALTIME, &now);
+	struct am_report_env env = {
+		.host = host, .conn_id = c->id, .queue_id = m->queue_id,
+		.time_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000,
+		.client_ip = c->client_ip, .helo = c->helo, .mail_from = m->mail_from,
+		.rcpts = (const char *const *)m->rcpts, .nrcpts = m->nrcpts,
+		.report_from = cfg->report_from,
+	};
+	len = am_report_data_format(&env, &m->results, line, sizeof line, err, sizeof err);
+	if (len < 0 || am_report_data_append(cfg->report_data_file, line, (size_t)len, err, sizeof err) != 0)
+		am_log(LOG_WARNING, "%s: %s", m->queue_id[0] ? m->queue_id : c->id, err);
 }

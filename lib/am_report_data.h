@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "am_msg.h"
 #include "am_results.h"
 
 /* Longest line: 16 DKIM signatures with 255-byte domains fit. */
@@ -47,5 +48,10 @@ int am_report_data_format(const struct am_report_env *env, const struct am_resul
 /* Append one whole line to path with a single write() under O_APPEND (a
  * reader never sees half a line; a renamed file is recreated). 0 or -1. */
 int am_report_data_append(const char *path, const char *line, size_t len, char *err, size_t errlen);
+
+/* At end of message, after the decision: with [report] enable, append the
+ * record of the connection's current message when it is wanted; a failure
+ * is logged (the message is not held up for it). */
+void am_report_data_record(const struct am_conn *c);
 
 #endif

@@ -9,8 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "am_dkim.h"
 #include "am_dmarc.h"
@@ -369,33 +367,6 @@ static void run_grey_eom(struct am_conn *c, struct am_msg *m)
 		m->results.grey.tempfail = false; /* answered at RCPT already */
 }
 
-/* DMARC aggregate report data: one line per DMARC-evaluated message. */
-static void report_record(struct am_conn *c, struct am_msg *m)
-{
-	const struct am_config *cfg = m->rt->cfg;
-	char host[256], line[AM_REPORT_LINE_MAX], err[300];
-	struct timespec now;
-	int len;
-
-	if (!cfg->report_enable || m->rt->dmarc == NULL || !am_report_data_wanted(&m->results))
-		return;
-	if (cfg->report_host[0] != '\0')
-		snprintf(host, sizeof host, "%s", cfg->report_host);
-	else if (gethostname(host, sizeof host) != 0)
-		snprintf(host, sizeof host, "localhost");
-	clock_gettime(CLOCK_REALTIME, &now);
-	struct am_report_env env = {
-		.host = host, .conn_id = c->id, .queue_id = m->queue_id,
-		.time_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000,
-		.client_ip = c->client_ip, .helo = c->helo, .mail_from = m->mail_from,
-		.rcpts = (const char *const *)m->rcpts, .nrcpts = m->nrcpts,
-		.report_from = cfg->report_from,
-	};
-	len = am_report_data_format(&env, &m->results, line, sizeof line, err, sizeof err);
-	if (len < 0 || am_report_data_append(cfg->report_data_file, line, (size_t)len, err, sizeof err) != 0)
-		am_log(LOG_WARNING, "%s: %s", m->queue_id[0] ? m->queue_id : c->id, err);
-}
-
 /* Decide, and prepare the header edits. */
 void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 {
@@ -437,7 +408,7 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 	if (!m->results.trusted)
 		e->add_authres = am_authres_build(&m->results, m->rt->cfg->authserv_id, e->authres,
 						  sizeof(e->authres)) == 0;
-	report_record(c, m);
+	am_report_data_record(c);
 	log_decision(c, "eom", NULL, v);
 }
 
