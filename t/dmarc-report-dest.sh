@@ -22,7 +22,7 @@ command -v postfix >/dev/null || skip_all "postfix is not installed"
 [ -r /usr/share/publicsuffix/public_suffix_list.dat ] || skip_all "no public suffix list (apt-get install publicsuffix)"
 TOOL="/usr/bin/python3 $top_srcdir/contrib/authmilter-dmarc-report"
 CHECK="/usr/bin/python3 $top_srcdir/t/dmarc_report_check.py"
-DAY=2026-01-01
+DAY=$(date -u -d '10 days ago' +%F)  # recent: the state keeps 400 days
 T0=$(date -u -d "$DAY" +%s)
 
 cat >"$T/zone" <<'EOF2'

@@ -14,7 +14,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "contrib"))
-from dmarcreport import build, data, dest, run  # noqa: E402
+from dmarcreport import build, data, dest, run, state  # noqa: E402
 
 
 def rec(**kw):
@@ -175,6 +175,24 @@ class Reader(unittest.TestCase):
         recs, st = data.read([path], 0, 2000, warn.append)
         self.assertEqual((len(recs), st.bad), (1, 0), "a last line without newline is not a bad line")
         self.assertIn("being written", warn[0])
+
+
+class StateFile(unittest.TestCase):
+    """state.State."""
+
+    def test_record_and_prune(self):
+        """Outcomes survive a reopen; entries of reports over 400 days old are dropped."""
+        d = tempfile.mkdtemp()
+        now = int(__import__("time").time())
+        new, old = "r!a.example!%d!%d!x.xml.gz" % (now, now + 1), "r!b.example!1000!2000!y.xml.gz"
+        st = state.State(d)
+        st.record(new, "mailto:a@a.example", "sent")
+        st.record(old, "mailto:b@b.example", "size")
+        st.close()
+        st = state.State(d)
+        self.assertEqual(st.done(new, "mailto:a@a.example"), "sent")
+        self.assertIsNone(st.done(old, "mailto:b@b.example"))
+        st.close()
 
 
 class Xml(unittest.TestCase):
