@@ -238,6 +238,46 @@ static void run_cases(struct am_dmarc_ctx **ctx, struct am_dns *dns)
 	}
 }
 
+/* One failing message from the author (a p=reject domain) with list
+ * headers, in treewalk mode: the signals a local policy weighs. */
+static struct am_dmarc_signals signals_of(struct am_dmarc_ctx *ctx, struct am_dns *dns, const char *author,
+					  const char *spf_s, const char *list_id, const char *list_post)
+{
+	struct am_from f;
+	struct am_spf_result spf;
+	struct am_dmarc_result r;
+	am_from_parse_one(author, &f);
+	make_spf(spf_s, &spf);
+	struct am_dmarc_input in = { .from = &f, .spf = &spf, .list_id = list_id, .list_post = list_post };
+	am_dmarc_check(ctx, dns, NULL, &in, &r);
+	return r.signals;
+}
+
+/* The spoof and indirect-flow signals (am_dmarc_signals.c). */
+static void run_signals(struct am_dmarc_ctx **ctx, struct am_dns *dns)
+{
+	struct am_dmarc_signals g = signals_of(ctx[WALK], dns, "a@example.com", "!bounce.example.com", NULL, NULL);
+	ok(g.spf_fail_in_author_org && !g.list, "SPF fail for a MAIL FROM below the author's org domain: evidence");
+	g = signals_of(ctx[WALK], dns, "a@example.com", "!example.com", NULL, NULL);
+	ok(g.spf_fail_in_author_org, "SPF fail for the author's own domain: evidence");
+	g = signals_of(ctx[WALK], dns, "a@example.com", "!elsewhere.example", NULL, NULL);
+	ok(!g.spf_fail_in_author_org, "SPF fail outside the author's org domain: no evidence");
+	g = signals_of(ctx[WALK], dns, "a@example.com", "lists.example.org", "Dev <dev.lists.example.org>", NULL);
+	ok(g.list && g.list_verified && strstr(g.list_why, "dev.lists.example.org"),
+	   "List-Id below the SPF-passing MAIL FROM domain: a verified list (%s)", g.list_why);
+	g = signals_of(ctx[WALK], dns, "a@walk.example", "bounces.example.com", "Dev <dev.example.com>", NULL);
+	ok(g.list && g.list_verified, "List-Id and MAIL FROM in one org domain (by the tree walk): verified");
+	g = signals_of(ctx[WALK], dns, "a@example.com", "bounces.lists.example.org", "Dev <dev.lists.example.org>", NULL);
+	ok(g.list && !g.list_verified,
+	   "siblings with no DMARC record above them: the walk cannot join them, not verified");
+	g = signals_of(ctx[WALK], dns, "a@example.com", "attacker.example", "Dev <dev.lists.example.org>", NULL);
+	ok(g.list && !g.list_verified, "List-Id with SPF pass for another domain: a list, not verified");
+	g = signals_of(ctx[WALK], dns, "a@example.com", "lists.example.org", NULL, "<mailto:dev@lists.example.org>");
+	ok(g.list && g.list_verified, "List-Post alone names the list (%s)", g.list_id);
+	g = signals_of(ctx[WALK], dns, "a@example.com", "lists.example.org", "no brackets", "NO");
+	ok(!g.list, "List-Id without <list-id> and List-Post NO: no list");
+}
+
 /* Details the report, log and AR need, on selected cases. */
 static void run_details(struct am_dmarc_ctx **ctx, struct am_dns *dns)
 {
@@ -391,6 +431,7 @@ int main(void)
 		return done_testing() | 1;
 	run_cases(ctx, dns);
 	run_details(ctx, dns);
+	run_signals(ctx, dns);
 	run_bound(ctx, dns);
 	run_record();
 	run_config(path);
