@@ -195,7 +195,10 @@ int am_report_data_format(const struct am_report_env *env, const struct am_resul
 	return (int)b.len;
 }
 
-/* Append one whole line (see header). */
+/* Append one whole line (see header). Opened per line so that a rotated file
+ * needs no signal: format and append took ~2-3 us per record here (the unit
+ * test's loop), against ~0.5 ms of CPU per message; callgrind counts 13.4k of
+ * the session's ~19M instructions for one DKIM-signed message (0.07%). */
 int am_report_data_append(const char *path, const char *line, size_t len, char *err, size_t errlen)
 {
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
