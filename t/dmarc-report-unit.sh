@@ -37,6 +37,21 @@ printf '[report]\nenable = yes\n' >"$T/nofrom.ini"
 $TOOL -c "$T/nofrom.ini" --dry-run "$T" 2>"$T/nofrom.err" >/dev/null
 is $? 2 "no [report] from: exit 2"
 like "$(cat "$T/nofrom.err")" 'from is not set' "and says why"
+# Periods: one UTC day, a range of days, seconds, and the default (yesterday).
+mkdir "$T/dry"
+period_of() { $TOOL -c "$T/am.ini" --dry-run "$T/dry" --from-logs /dev/null "$@" 2>/dev/null | sed -n 's/^period \([0-9]*-[0-9]*\):.*/\1/p'; }
+is "$(period_of --period 2026-01-01)" "1767225600-1767311999" "--period DAY: that UTC day, end included"
+is "$(period_of --period 2026-01-01:2026-01-02)" "1767225600-1767398399" "--period DAY:DAY: both days"
+is "$(period_of --period 100:200)" "100-200" "--period BEGIN:END in seconds"
+# yesterday: the previous UTC day as BEGIN-END (asked before and after the run: midnight may pass).
+yesterday() { local b; b=$(date -u -d "$(date -u -d yesterday +%F)" +%s); echo "$b-$((b + 86399))"; }
+Y1=$(yesterday)
+GOT=$(period_of)
+Y2=$(yesterday)
+ok "$([ "$GOT" = "$Y1" ] || [ "$GOT" = "$Y2" ] && echo 0 || echo 1)" "default: the previous UTC day ($GOT)"
+$TOOL -c "$T/am.ini" --dry-run "$T/dry" --from-logs /dev/null --period 200:100 >/dev/null 2>&1
+is $? 2 "a period that ends before it begins: exit 2"
+
 printf '[report]\nenable = no\n' >"$T/off.ini"
 $TOOL -c "$T/off.ini" 2>"$T/off.err" >/dev/null
 is $? 0 "[report] enable = no and no --from-logs: exit 0 (the packaged timer is harmless)"
