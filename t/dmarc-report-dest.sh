@@ -101,7 +101,8 @@ is "$(mails t)" 0 "temporary DNS error: nothing sent"
 like "$ERR" 'multi\.example: rua URI https://multi\.example/r skipped: unsupported scheme' "unsupported scheme: a note"
 like "$ERR" 'rua URI mailto:c@multi\.example skipped: \[report\] max_uris = 2 reached' "max_uris: the third URI skipped"
 is "$(( $(mails a) + $(mails b) ))" 2 "max_uris: a@ and b@multi.example got theirs"
-like "$ERR" 'max_per_destination = 2 reached for victim\.example' "max_per_destination: logged"
+like "$ERR" 'w3\.example: \[report\] max_per_destination = 2 reached for victim\.example' "max_per_destination: logged"
+unlike "$(grep -E 'w[34]\.example\._report' "$AM_DNS_LOG")" . "max_per_destination: w3, w4 not even verified (no look-up)"
 like "$OUT" ' capped=2 ' "max_per_destination: two reports left for the next run"
 like "$ERR" 'supp\.example: on the suppression list' "suppression list: logged"
 unlike "$ERR" "Traceback" "no Python traceback"
@@ -124,8 +125,11 @@ is "$(mails '*')" 11 "and nothing was delivered"
 # max_reports: a dry run (no state) with one report per run allowed.
 ini max_reports=1
 mkdir "$T/dry"
+victim_queries() { grep -c '_report\._dmarc\.victim\.example\. TXT IN$' "$AM_DNS_LOG"; }
+BEFORE=$(victim_queries)
 tool dry --dry-run "$T/dry"
-like "$OUT" ' reports=1 sent=2 .*capped=9 ' "max_reports = 1: one report (to its two URIs), 9 left"
+like "$OUT" ' reports=1 sent=2 .*capped=11 ' "max_reports = 1: one report (to its two URIs), 11 left"
+is "$(victim_queries)" "$BEFORE" "max_reports: no verification look-ups once the cap is reached"
 like "$ERR" 'max_reports = 1 reached, left for the next run' "max_reports: logged"
 
 # A refusal for size: logged, recorded, not retried; --resend keeps the name.
@@ -141,7 +145,7 @@ like "$OUT" ' sent=0 already=12 .* size=0 ' "refused for size: not retried on th
 postconf -c "$AM_PF_CONF" -e message_size_limit=10240000 && postfix -c "$AM_PF_CONF" reload >/dev/null 2>&1
 sleep 2
 tool resend --resend
-like "$OUT" ' reports=11 sent=10 .*capped=2 ' "--resend: every report again (within max_per_destination)"
+like "$OUT" ' reports=9 sent=10 .*capped=2 ' "--resend: every report again (within max_per_destination)"
 wait_for 30 test "$(mails '*')" -ge 21
 files=$(for f in $(grep -l 'Report Domain: ver\.example' "$T"/postfix/mail/all/new/*); do $CHECK "$f"; done |
 	/usr/bin/python3 -c 'import json, sys; print(sorted(set((j["file"], j["report_id"]) for j in map(json.loads, sys.stdin))))')

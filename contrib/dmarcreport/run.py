@@ -50,6 +50,18 @@ class Run:
         if not rua:
             self.counts.no_rua += 1
             return
+        if self.sent_reports >= s.max_reports:
+            # Before any DNS: a wildcard _dmarc must not make us query the
+            # victim's _report._dmarc names thousands of times either.
+            self.counts.capped += 1
+            self.log("%s: [report] max_reports = %d reached, left for the next run" % (pdom, s.max_reports))
+            return
+        hosts = {h for _u, _a, h in dest.parse_rua(rua, s.max_uris, lambda m: None)}
+        if hosts and all(self.per_dest.get(h, 0) >= s.max_per_destination for h in hosts):
+            self.counts.capped += 1
+            self.log("%s: [report] max_per_destination = %d reached for %s, left for the next run"
+                     % (pdom, s.max_per_destination, " ".join(sorted(hosts))))
+            return
         rid = build.report_id(s.submitter, config, self.begin)
         fname = build.file_name(s.submitter, pdom, self.begin, self.end, rid)
         dests, temp = dest.destinations(pdom, rua, s, self.psl, lambda m: self.log("%s: %s" % (pdom, m)))
@@ -59,10 +71,6 @@ class Run:
         todo = [d for d in dests if self.resend or self.state is None or self.state.done(fname, d[0]) is None]
         self.counts.already += len(dests) - len(todo)
         if not todo:
-            return
-        if self.sent_reports >= s.max_reports:
-            self.counts.capped += 1
-            self.log("%s: [report] max_reports = %d reached, left for the next run" % (pdom, s.max_reports))
             return
         self.counts.reports += 1
         self.sent_reports += 1
