@@ -15,7 +15,8 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
  unbound memcached postfix swaks miltertest opendkim-tools libmail-dkim-perl
  libnet-dns-perl python3 python3-yaml python3-dkim python3-authres python3-nacl bind9-dnsutils openssl
  clang libclang-rt-14-dev valgrind
- libmicrohttpd-dev libssl-dev mandoc debhelper dpkg-dev"
+ libmicrohttpd-dev libssl-dev mandoc debhelper dpkg-dev
+ libxml2-utils"
 
 missing=""
 for p in $PACKAGES; do

@@ -44,6 +44,8 @@ static const struct {
 		  "dmarc_fail_none = 3; strict = yes rejects mailing-list mail and gets "
 		  "recipients unsubscribed from their lists."},
 	{"metrics", "The Prometheus metrics endpoint."},
+	{"report", "DMARC aggregate reports (RFC 9990): the daemon's report data, and the settings "
+		   "of authmilter-dmarc-report(8), which reads this section."},
 	{"thresholds", "Total scores at which a message is quarantined or rejected."},
 	{"scores", "Points each check result adds to a message's total score."},
 };

@@ -184,6 +184,26 @@ struct am_config {
 
 	/* [metrics] (admin capability: lib/am_metrics.c, milter/metrics_http.c) */
 	char *metrics_listen;             /* ADDRESS:PORT of the HTTP endpoint; "" off */
+
+	/* [report] (DMARC aggregate reports: lib/am_report_data.c writes the data;
+	 * contrib/authmilter-dmarc-report reads every key of this section) */
+	bool report_enable;
+	char *report_data_file;           /* append-only data, one JSON line per message */
+	char *report_host;                /* this MX host's name in record ids; "" gethostname */
+	char *report_from;                /* From/MAIL FROM of report mail (loop guard) */
+	char *report_org_name;
+	char *report_contact;             /* report_metadata email */
+	char *report_submitter;           /* receiver domain: file name, Subject */
+	char *report_state_dir;
+	char *report_sendmail;
+	char *report_smtp;                /* HOST:PORT instead of sendmail; "" off */
+	char *report_dkim_key;
+	char *report_dkim_selector;
+	char *report_dkim_domain;
+	char *report_suppress;            /* policy domains never reported to */
+	int report_max_reports;           /* reports sent per run */
+	int report_max_per_destination;   /* reports per destination domain per run */
+	int report_max_uris;              /* rua URIs used per record */
 };
 
 /* Load FILE into a new config (defaults first). On error returns NULL and

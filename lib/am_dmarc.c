@@ -198,6 +198,8 @@ static int interpret(const struct am_dmarc_ctx *ctx, const struct dmarc_lookup *
 	}
 	out->psd = r->psd == 'y';
 	out->testing = walk && e->t == 'y'; /* RFC 9989 4.7, also on a pass (BIMI reads it) */
+	snprintf(out->rua, sizeof out->rua, "%s", r->rua); /* aggregate report data */
+	snprintf(out->fo, sizeof out->fo, "%s", r->fo);
 	if (bad)
 		snprintf(out->reason, sizeof out->reason, "invalid %.40s at %.64s, acting as p=none (rua= present)",
 			 r->bad, lk->domain);

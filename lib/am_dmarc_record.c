@@ -233,6 +233,7 @@ static void apply_tag(struct am_dmarc_record *rec, const char *tag, const char *
 		rec->rua_usable = true;
 		snprintf(rec->rua, sizeof rec->rua, "%s", v);
 		break;
+	case 10: snprintf(rec->fo, sizeof rec->fo, "%s", v); break;
 	default: break;
 	}
 }

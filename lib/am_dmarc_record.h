@@ -25,6 +25,7 @@ struct am_dmarc_record {
 	char t;                          /* 'y', 'n', or 0 */
 	bool rua_usable;                 /* rua= has a mailto/http(s) URI */
 	char rua[256];                   /* rua= as published (truncated) */
+	char fo[16];                     /* fo= as published, for reports ("" absent) */
 	unsigned nbad;                   /* known tags with invalid values */
 	char bad[64];                    /* their names, space separated */
 };

@@ -315,6 +315,50 @@ const struct am_option am_options[] = {
 	    "Prometheus text format (GET /metrics); empty turns the endpoint off. Read at start "
 	    "only: a change takes a restart. There is no authentication: keep it on loopback or "
 	    "an internal network."),
+	/* [report] (DMARC aggregate reports: lib/am_report_data.c, contrib/authmilter-dmarc-report) */
+	OPT("report", "enable", AM_OPT_BOOL, report_enable, "no", 0, 0, NULL,
+	    "Append one line of RFC 9990 report data per DMARC-evaluated message to data_file, "
+	    "for authmilter-dmarc-report(8) to send the daily aggregate reports."),
+	OPT("report", "data_file", AM_OPT_STRING, report_data_file,
+	    "/var/lib/authmilter/dmarc-report.data", 0, 0, NULL,
+	    "Where the report data goes: opened in append mode for each line, so renaming it "
+	    "(log rotation) needs no signal. Rotated copies (FILE.1, FILE.2.gz, ...) are read too."),
+	OPT("report", "host", AM_OPT_STRING, report_host, "", 0, 0, NULL,
+	    "This MX host's name in each record's unique id, so several hosts' data can be merged "
+	    "into one report and a record read twice is counted once; empty uses the host name."),
+	OPT("report", "from", AM_OPT_STRING, report_from, "", 0, 0, NULL,
+	    "Sender address of report mail (From and MAIL FROM). Mail from this MAIL FROM is "
+	    "recorded as ours and never reported on (loop guard). Required to send."),
+	OPT("report", "org_name", AM_OPT_STRING, report_org_name, "", 0, 0, NULL,
+	    "report_metadata org_name; empty uses submitter."),
+	OPT("report", "contact", AM_OPT_STRING, report_contact, "", 0, 0, NULL,
+	    "report_metadata email (a contact address); empty uses from."),
+	OPT("report", "submitter", AM_OPT_STRING, report_submitter, "", 0, 0, NULL,
+	    "The receiver's domain named in the report file name and Subject; empty uses the "
+	    "domain of from."),
+	OPT("report", "state_dir", AM_OPT_STRING, report_state_dir, "/var/lib/authmilter/dmarc-report",
+	    0, 0, NULL, "Where the tool remembers what it sent (a rerun sends nothing twice)."),
+	OPT("report", "sendmail", AM_OPT_STRING, report_sendmail, "/usr/sbin/sendmail -t -oi", 0, 0,
+	    NULL, "Command that sends a report mail (read from standard input) when smtp is empty."),
+	OPT("report", "smtp", AM_OPT_STRING, report_smtp, "", 0, 0, NULL,
+	    "HOST:PORT of an SMTP server to send report mail through instead of sendmail; the "
+	    "server's answer is seen, so a refusal for size is logged and not retried."),
+	OPT("report", "dkim_key", AM_OPT_STRING, report_dkim_key, "", 0, 0, NULL,
+	    "PEM private key to DKIM-sign report mail with (python3-dkim); empty leaves signing to "
+	    "the MTA. RFC 9990 wants report mail to pass DMARC aligned."),
+	OPT("report", "dkim_selector", AM_OPT_STRING, report_dkim_selector, "", 0, 0, NULL,
+	    "DKIM selector (s=) of dkim_key."),
+	OPT("report", "dkim_domain", AM_OPT_STRING, report_dkim_domain, "", 0, 0, NULL,
+	    "DKIM signing domain (d=); empty uses the domain of from (aligned)."),
+	OPT("report", "suppress", AM_OPT_WORDS, report_suppress, "", 0, 0, NULL,
+	    "Policy domains never reported to (and their subdomains)."),
+	OPT("report", "max_reports", AM_OPT_INT, report_max_reports, "1000", 1, 1000000, NULL,
+	    "Reports sent per run at most; the rest wait for the next run (logged)."),
+	OPT("report", "max_per_destination", AM_OPT_INT, report_max_per_destination, "50", 1, 1000000,
+	    NULL, "Reports per run to one destination domain at most: a wildcard _dmarc record can "
+	    "create thousands of policy domains reporting to one victim (logged)."),
+	OPT("report", "max_uris", AM_OPT_INT, report_max_uris, "2", 1, 10, NULL,
+	    "rua URIs used per policy record at most (RFC 9990 allows the receiver's limits)."),
 	/* [thresholds] */
 	OPT("thresholds", "quarantine", AM_OPT_INT, threshold_quarantine, "10", 0, 10000, NULL,
 	    "Total score at or above which a message is quarantined; 0 turns it off."),

@@ -173,6 +173,9 @@ struct am_dmarc_result {
 	bool other_temperror;            /* several From domains: a look-up of another
 	                                  * one failed (temperror) */
 	char reason[160];                /* why, for the log and the AR comment */
+	/* aggregate report data (lib/am_report_data.c) */
+	char rua[256];                   /* rua= of the policy record as published ("" none) */
+	char fo[16];                     /* fo= as published ("" absent) */
 };
 
 /* Add an override reason (ignored past AM_DMARC_OVERRIDES_MAX or when

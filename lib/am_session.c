@@ -20,6 +20,7 @@
 #include "am_log.h"
 #include "am_metrics.h"
 #include "am_path.h"
+#include "am_report_data.h"
 #include "am_runtime.h"
 #include "am_session.h"
 #include "am_spf.h"
@@ -595,6 +596,7 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 	if (!m->results.trusted || (!c->trusted && m->results.auth_user[0]))
 		e->add_authres = am_authres_build(&m->results, m->authserv_id, e->authres,
 						  sizeof(e->authres)) == 0;
+	am_report_data_record(c);
 	log_decision(c, "eom", NULL, v);
 }
 
