@@ -8,12 +8,17 @@
  * signal thread sets the flag and then waits for that lock, so SIGTERM
  * on an idle daemon took 3-5 s. Here the main thread waits for SIGTERM,
  * SIGINT and SIGHUP (Linux hands a signal sent to the process to the main
- * thread first when it waits for it), asks libmilter to stop (smfi_stop(),
- * on a helper thread, as it blocks on that lock), and connects to its own
- * socket, which ends the select() at once. Should libmilter's own signal
- * thread take the signal instead, the listener still ends after its tick.
- * What runs after smfi_main() returns (the wait for callbacks still busy)
- * is main.c's.
+ * thread first when it waits for it), sends the same signal to the process
+ * again, which only libmilter's signal thread can now take (every thread
+ * blocks it, and the main thread no longer waits for it), and connects to
+ * its own socket, which ends the select() at once. libmilter so stops
+ * itself, through its own lock, from its own thread: calling smfi_stop()
+ * here could race with smfi_main() still initialising that lock (a stop
+ * right after start; ThreadSanitizer saw it), while a signal sent before
+ * libmilter's signal thread exists just waits for it. Should libmilter's
+ * signal thread take the first signal instead, the listener still ends
+ * after its tick. What runs after smfi_main() returns (the wait for
+ * callbacks still busy) is main.c's.
  */
 #include <libmilter/mfapi.h>
 #include <arpa/inet.h>
@@ -41,14 +46,6 @@ static void *listen_main(void *arg)
 	(void)arg;
 	listener_rc = smfi_main();
 	atomic_store(&listener_done, true);
-	return NULL;
-}
-
-/* The stop helper: smfi_stop() sets the flag, then waits for the lock. */
-static void *stop_main(void *arg)
-{
-	(void)arg;
-	smfi_stop();
 	return NULL;
 }
 
@@ -119,7 +116,7 @@ int am_listener_run(const char *spec)
 	const struct timespec nap = {0, 50 * 1000000L};
 	struct sockaddr_storage sa;
 	socklen_t salen = 0;
-	pthread_t listener, stopper;
+	pthread_t listener;
 	bool can_poke = spec_addr(spec, &sa, &salen), stopping = false;
 	int sig;
 
@@ -128,7 +125,7 @@ int am_listener_run(const char *spec)
 	if ((sig = wait_for_stop()) != 0) {
 		am_log(LOG_INFO, "%s: stopping the listener",
 		       sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP");
-		stopping = pthread_create(&stopper, NULL, stop_main, NULL) == 0;
+		stopping = kill(getpid(), sig) == 0;   /* for libmilter's signal thread */
 		/* Poke until the listener is gone: a poke that lands before the
 		 * flag is set only costs one more turn of the loop. */
 		for (int i = 0; can_poke && stopping && !atomic_load(&listener_done) && i < 200; i++) {
@@ -137,7 +134,5 @@ int am_listener_run(const char *spec)
 		}
 	}
 	pthread_join(listener, NULL);
-	if (stopping)
-		pthread_join(stopper, NULL);
 	return listener_rc;
 }
