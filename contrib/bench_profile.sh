@@ -36,7 +36,7 @@ harness_init bench-profile
 ML=$top_builddir/contrib/milterload
 command -v valgrind >/dev/null || { echo "bench-profile: valgrind missing" >&2; exit 1; }
 
-bench_zone >"$T/zone"
+bench_zone >"$T/zone" || exit 1
 dns_start "$T/zone" || exit 1
 memcached_start || exit 1
 bench_corpus "$T/corpus" || exit 1
