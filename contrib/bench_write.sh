@@ -267,9 +267,11 @@ Peak RSS (VmHWM) over the whole benchmark: authmilter $((AM_RSS / 1024)) MB ($AM
     BENCH_SECONDS=10 BENCH_PF_SCALE=200 make bench   # longer runs
     BENCH_SOAK=1000000 make bench    # the full soak (about an hour more)
     BENCH_PEERS=no make bench        # without opendkim + opendmarc
+    BENCH_POSTFIX=no BENCH_PEERS=no BENCH_SOAK=0 make bench   # the socket mode only
+    PROFILE_CORPUS=arc make bench-profile   # one ARC set in instructions (callgrind)
 
-It needs unbound, memcached, Postfix (with smtp-source), libmail-dkim-perl
-and python3-dkim; for the side-by-side figures also Debian's opendkim and
+It needs unbound, memcached, Postfix (with smtp-source), libmail-dkim-perl,
+python3-dkim, python3-nacl, python3-authres and openssl; for the side-by-side figures also Debian's opendkim and
 opendmarc (\`apt-get install opendkim opendmarc\`), and root for their
 network namespace. It writes BENCHMARKS.md in the source tree
 (BENCH_OUT=FILE to write elsewhere). It is not part of \`make check\`.
