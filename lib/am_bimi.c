@@ -17,20 +17,6 @@
 #include "am_bimi.h"
 #include "am_dmarc_record.h"
 
-/* Result keyword. */
-const char *am_bimi_outcome_name(enum am_bimi_outcome o)
-{
-	switch (o) {
-	case AM_BIMI_PASS: return "pass";
-	case AM_BIMI_FAIL: return "fail";
-	case AM_BIMI_TEMPERROR: return "temperror";
-	case AM_BIMI_DECLINED: return "declined";
-	case AM_BIMI_SKIPPED: return "skipped";
-	case AM_BIMI_NONE: break;
-	}
-	return "none";
-}
-
 static bool enforcing(enum am_dmarc_policy p)
 {
 	return p == AM_DMARC_P_QUARANTINE || p == AM_DMARC_P_REJECT;

@@ -27,12 +27,6 @@ struct eff {
 	int pct;
 };
 
-/* Name of a discovery mode. */
-const char *am_dmarc_discovery_name(enum am_dmarc_discovery d)
-{
-	return d == AM_DMARC_TREEWALK ? "treewalk" : "psl";
-}
-
 /* Build a context from settings. */
 struct am_dmarc_ctx *am_dmarc_ctx_new(const struct am_dmarc_settings *s, char *err, size_t errlen)
 {

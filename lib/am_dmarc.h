@@ -105,7 +105,5 @@ int am_dmarc_record_at(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struc
 int am_dmarc_aligned(const struct am_dmarc_ctx *ctx, struct am_dns *dns, struct am_dns_budget *budget,
 		     const char *author, const char *ident, char mode);
 
-/* Short names for logs: "psl"/"treewalk". */
-const char *am_dmarc_discovery_name(enum am_dmarc_discovery d);
 
 #endif

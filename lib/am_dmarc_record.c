@@ -22,17 +22,6 @@ static bool is_wsp(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* Keyword of a policy value. */
-const char *am_dmarc_policy_name(enum am_dmarc_policy p)
-{
-	switch (p) {
-	case AM_DMARC_P_NONE: return "none";
-	case AM_DMARC_P_QUARANTINE: return "quarantine";
-	case AM_DMARC_P_REJECT: return "reject";
-	default: return "";
-	}
-}
-
 /* "none" / "quarantine" / "reject" -> policy, UNSPEC if none of them. */
 static enum am_dmarc_policy parse_request(const char *v)
 {

@@ -44,7 +44,5 @@ bool am_dmarc_record_usable(const struct am_dmarc_record *rec, bool rfc9989, boo
 /* Check one tag value: 1 valid, 0 invalid, -1 unknown tag ("v" included). */
 int am_dmarc_tag_check(const char *tag, const char *value);
 
-/* Keyword of a policy value ("none", "quarantine", "reject", "" unspec). */
-const char *am_dmarc_policy_name(enum am_dmarc_policy p);
 
 #endif

@@ -38,14 +38,6 @@ struct am_grey {
 	void *clock_arg;
 };
 
-/* Name of an outcome for the decision line. */
-const char *am_grey_outcome_name(enum am_grey_outcome o)
-{
-	static const char *const names[] = {"none", "skipped", "whitelisted", "pass",
-					    "error", "early", "new"};
-	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "none";
-}
-
 /* Parse skip_if into a mask; -1 names an unknown word in bad. */
 static int parse_skip(const char *text, unsigned *mask, char *bad, size_t badlen)
 {

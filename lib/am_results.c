@@ -1,6 +1,7 @@
 /*
- * am_results.c - names of result and action values, shared by the AR
- * writer, the decision log and the config parser.
+ * am_results.c - names of result, action, policy and outcome values, shared
+ * by the AR writer, the decision log, the report data, metrics and the config
+ * parser, so none of them links against a check module for a name.
  */
 #include "am_config.h"
 #include "am_results.h"
@@ -57,4 +58,43 @@ void am_dmarc_override_add(struct am_dmarc_result *d, enum am_dmarc_override_typ
 	struct am_dmarc_override *o = &d->overrides[d->noverrides++];
 	o->type = t;
 	snprintf(o->comment, sizeof o->comment, "%s", comment ? comment : "");
+}
+
+/* Keyword of a policy value. */
+const char *am_dmarc_policy_name(enum am_dmarc_policy p)
+{
+	switch (p) {
+	case AM_DMARC_P_NONE: return "none";
+	case AM_DMARC_P_QUARANTINE: return "quarantine";
+	case AM_DMARC_P_REJECT: return "reject";
+	default: return "";
+	}
+}
+
+/* Name of a discovery mode. */
+const char *am_dmarc_discovery_name(enum am_dmarc_discovery d)
+{
+	return d == AM_DMARC_TREEWALK ? "treewalk" : "psl";
+}
+
+/* Name of an outcome for the decision line. */
+const char *am_grey_outcome_name(enum am_grey_outcome o)
+{
+	static const char *const names[] = {"none", "skipped", "whitelisted", "pass",
+					    "error", "early", "new"};
+	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "none";
+}
+
+/* Result keyword. */
+const char *am_bimi_outcome_name(enum am_bimi_outcome o)
+{
+	switch (o) {
+	case AM_BIMI_PASS: return "pass";
+	case AM_BIMI_FAIL: return "fail";
+	case AM_BIMI_TEMPERROR: return "temperror";
+	case AM_BIMI_DECLINED: return "declined";
+	case AM_BIMI_SKIPPED: return "skipped";
+	case AM_BIMI_NONE: break;
+	}
+	return "none";
 }

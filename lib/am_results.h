@@ -108,6 +108,10 @@ enum am_dmarc_override_type {
 
 /* RFC 9990 keyword of an override type ("local_policy", ...). */
 const char *am_dmarc_override_name(enum am_dmarc_override_type t);
+/* Keyword of a policy value ("none", "quarantine", "reject", "" unspec). */
+const char *am_dmarc_policy_name(enum am_dmarc_policy p);
+/* Short names for logs: "psl"/"treewalk". */
+const char *am_dmarc_discovery_name(enum am_dmarc_discovery d);
 
 /* One override reason, as an aggregate report row carries it. */
 struct am_dmarc_override {
