@@ -255,25 +255,68 @@ static void put_auth(struct sink *s, const char *user)
 	put_prop(s, "smtp.auth", v);
 }
 
-/* Build our header value from the results. */
-int am_authres_build(const struct am_results *r, const char *authserv_id, char *out, size_t outlen)
+/* Is a ends with ".b", or equal to b (ignoring case)? */
+static bool same_or_below(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (lb == 0 || la < lb || strcasecmp(a + la - lb, b) != 0)
+		return false;
+	return la == lb || a[la - lb - 1] == '.';
+}
+
+/* A signature that decides DMARC (its d= shares a name with the From domain,
+ * one below the other) or passes: kept in a header that must be cut. */
+static int sig_rank(const struct am_dkim_sig *sig, const char *from)
+{
+	bool aligned = from[0] && sig->domain[0] &&
+		       (same_or_below(sig->domain, from) || same_or_below(from, sig->domain));
+
+	if (aligned)
+		return 2;
+	return sig->result == AM_RES_PASS ? 1 : 0;
+}
+
+/* Mark which signatures to list: all (limit < 0), or up to limit of those
+ * that decide, aligned ones first; returns how many are left out. */
+static size_t pick_sigs(const struct am_results *r, long limit, bool *list)
+{
+	size_t n = r->dkim.count < AM_DKIM_MAX_SIGS ? r->dkim.count : AM_DKIM_MAX_SIGS, left = n;
+
+	for (size_t k = 0; k < n; k++)
+		list[k] = limit < 0;
+	if (limit < 0)
+		return 0;
+	for (int rank = 2; rank >= 1; rank--)
+		for (size_t k = 0; k < n && limit > 0; k++)
+			if (!list[k] && sig_rank(&r->dkim.sigs[k], r->dmarc.header_from) == rank) {
+				list[k] = true;
+				limit--;
+				left--;
+			}
+	return left;
+}
+
+/* The header with the signatures pick_sigs() chose; a comment after the
+ * authserv-id says how many were left out (RFC 8601 allows CFWS there). */
+static bool build_with(const struct am_results *r, const char *id, long limit, char *out, size_t outlen)
 {
 	struct sink s = {.buf = out, .cap = outlen};
-	char id[AM_DOMAIN_MAX + 8];
-	size_t before;
+	bool list[AM_DKIM_MAX_SIGS];
+	size_t left = pick_sigs(r, limit, list), before;
 
-	if (outlen == 0)
-		return -1;
 	out[0] = '\0';
-	am_authres_value(authserv_id, id, sizeof(id));
 	put(&s, "%s", id);
+	if (left)
+		put(&s, " (%zu DKIM signature%s not listed: header too long)", left, left == 1 ? "" : "s");
 	before = s.len;
 	if (r->auth_user[0])
 		put_auth(&s, r->auth_user);
 	put_spf(&s, &r->spf_mailfrom, "smtp.mailfrom");
 	put_spf(&s, &r->spf_helo, "smtp.helo");
 	for (size_t k = 0; k < r->dkim.count && k < AM_DKIM_MAX_SIGS; k++)
-		put_dkim(&s, &r->dkim.sigs[k]);
+		if (list[k])
+			put_dkim(&s, &r->dkim.sigs[k]);
 	if (r->dkim.checked && r->dkim.count == 0)
 		put(&s, ";\n\tdkim=none");
 	if (r->arc.checked && r->arc.result != AM_RES_NONE) /* arc=none: no ARC set, nothing to say */
@@ -286,7 +329,25 @@ int am_authres_build(const struct am_results *r, const char *authserv_id, char *
 		put_iprev(&s, &r->iprev);
 	if (s.len == before)
 		put(&s, "; none");
-	return s.overflow ? -1 : 0;
+	return !s.overflow;
+}
+
+/* Build our header value from the results. Past outlen the header is never
+ * left out (a filter reading it would miss dmarc=fail): DKIM entries that
+ * decide nothing go first, then the rest from the last, until it fits. */
+int am_authres_build(const struct am_results *r, const char *authserv_id, char *out, size_t outlen)
+{
+	char id[AM_DOMAIN_MAX + 8];
+
+	if (outlen == 0)
+		return -1;
+	am_authres_value(authserv_id, id, sizeof(id));
+	if (build_with(r, id, -1, out, outlen))
+		return 0;
+	for (long limit = AM_DKIM_MAX_SIGS; limit >= 0; limit--)
+		if (build_with(r, id, limit, out, outlen))
+			return 0;
+	return -1;
 }
 
 /* Skip blanks, folding and (nested) comments. */

@@ -18,6 +18,11 @@
 #    cut to 255, which is never a valid name (253 at most), so neither an
 #    SPF record of its first 253 bytes nor a trusted-forwarder suffix
 #    (forwarder_hosts) that its cut form ends with can match.
+#  - our Authentication-Results past AM_AUTHRES_MAX (8192 bytes): at
+#    max_signatures 16, sixteen signatures with long d=, i= and s= do not
+#    fit; the header is still added, with dmarc=fail and the signature
+#    that could align, the excess DKIM entries counted in a comment (it was once left out: milder for a
+#    filter reading it).
 # The From limits have their own test (t/from-limit.sh).
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 . "$top_srcdir/t/lib/daemon_auth.sh"
@@ -32,6 +37,7 @@ NAME253=$(lab a 63).$(lab b 63).$(lab c 63).$(lab d 53).example   # 253 bytes
 {
 	zone_txt example.com 'v=spf1 ip4:192.0.2.0/24 -all'
 	zone_txt _dmarc.example.com 'v=DMARC1; p=reject'
+	zone_txt _dmarc.none.example 'v=DMARC1; p=none'
 	for d in example.com $OTHERS; do zone_txt "sel._domainkey.$d" "$(fixture_key rsa2048)"; done
 	echo "slow.example TIMEOUT"
 	zone_txt "$NAME253" 'v=spf1 ip4:192.0.2.0/24 -all'
@@ -122,6 +128,34 @@ diag "five key look-ups timing out, then DMARC: $(($(date +%s) - t0)) s"
 like "$LOG" ' dkim="(temperror\(d=k[1-5]\.slow\.example\),?){5}" ' "the five key look-ups timed out (budget spent)"
 like "$OUT" '^eom: reject 550 5\.7\.1 Rejected by the DMARC policy of example\.com$' \
 	"DMARC still rejects for example.com: not a temperror"
+daemon_stop_clean
+
+# ---- our Authentication-Results past AM_AUTHRES_MAX ----
+daemon_stop_clean
+daemon_config "$T/am16.ini" dkim.max_signatures=16
+daemon_start "$T/am16.ini" || bail_out "daemon (max_signatures 16) did not start"
+{
+	for i in $(seq 16); do
+		d="$(lab a 63).$(lab b 63).$(lab c 50).s$i.example"
+		[ "$i" = 8 ] && d=none.example
+		printf 'DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=%s;\n\ti=%s@%s;\n\ts=%s; h=from:to:subject; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=;\n\tb=QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\n' \
+			"$d" "$(lab u 64)" "$d" "$(lab s 30)"
+	done
+	printf "From: ceo@none.example\n$body" long-ar
+} >"$T/long-ar.eml"
+send long-ar -i $BAD -H mx.client.example -f '<bounce@none.example>' -r bob@rcpt.example "$T/long-ar.eml"
+is "$RESULT" accept "16 long signatures, p=none: accepted"
+unlike "$LOG" ' dkim_unverified=' "all 16 signatures evaluated"
+is "$(grep -c '^insheader 1 Authentication-Results: ' <<<"$OUT")" 1 "our Authentication-Results is added"
+like "$AR" '^mx\.test\.example \([0-9]+ DKIM signatures not listed: header too long\); ' \
+	"it says how many DKIM entries were left out"
+like "$AR" '; dmarc=fail \(p=none dis=none\) header\.from=none\.example ' "it carries dmarc=fail"
+like "$AR" '; spf=none smtp\.mailfrom=none\.example;' "and spf"
+like "$AR" '; dkim=permerror header\.d=none\.example header\.i=u+@none\.example ' \
+	"and the one signature that could align with the author (the 8th)"
+is "$(( $(ar_entries dkim | wc -l) + $(sed -n 's/^mx\.test\.example (\([0-9]*\) DKIM.*/\1/p' <<<"$AR") ))" 16 \
+	"listed and left-out DKIM entries add up to 16"
+ok "$(( ${#AR} >= 8192 ))" "it fits in 8192 bytes (${#AR})"
 daemon_stop_clean
 
 done_testing

@@ -71,6 +71,84 @@ static void test_build(void)
 	ok(longest < 998, "no line over 998 characters (longest %zu)", longest);
 }
 
+/* Longest line of a folded header value. */
+static size_t longest_line(const char *out)
+{
+	size_t longest = 0;
+
+	for (const char *line = out, *nl; line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		longest = len > longest ? len : longest;
+	}
+	return longest;
+}
+
+/* Occurrences of needle in hay. */
+static unsigned count_of(const char *hay, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* Past AM_AUTHRES_MAX (issue 12): 16 signatures with long d= and i= do not
+ * fit, yet the header is written, with dmarc=fail and the author's failing
+ * signature, the excess DKIM entries counted in a comment. */
+static void test_over_max(void)
+{
+	static struct am_results r;
+	char out[AM_AUTHRES_MAX], label[64];
+
+	memset(&r, 0, sizeof r);
+	r.spf_mailfrom = (struct am_spf_result){.checked = true, .result = AM_RES_FAIL};
+	strcpy(r.spf_mailfrom.domain, "example.com");
+	r.dkim.checked = true;
+	r.dkim.count = AM_DKIM_MAX_SIGS;
+	for (size_t k = 0; k < AM_DKIM_MAX_SIGS; k++) {
+		struct am_dkim_sig *s = &r.dkim.sigs[k];
+		s->result = AM_RES_FAIL;
+		memset(label, 'a' + (int)k, 60);
+		label[60] = '\0';
+		snprintf(s->domain, sizeof s->domain, "%s.%s.%s.%s.example", label, label, label, label);
+		snprintf(s->identity, sizeof s->identity, "%s%s@%s", label, label, s->domain);
+		strcpy(s->selector, "sel");
+		strcpy(s->algorithm, "rsa-sha256");
+		s->key_bits = 2048;
+	}
+	strcpy(r.dkim.sigs[9].domain, "example.com");  /* the author's, among them */
+	strcpy(r.dkim.sigs[9].identity, "@example.com");
+	r.dmarc = (struct am_dmarc_result){.checked = true, .result = AM_RES_FAIL,
+		.p = AM_DMARC_P_REJECT, .disposition = AM_DMARC_P_REJECT};
+	strcpy(r.dmarc.header_from, "example.com");
+	r.iprev = (struct am_iprev_result){.checked = true, .result = AM_RES_FAIL};
+	strcpy(r.iprev.address, "198.51.100.99");
+	ok(am_authres_build(&r, "mx.example.org", out, sizeof(out)) == 0, "16 long signatures: header built");
+	ok(strlen(out) < AM_AUTHRES_MAX, "fits in %d bytes (%zu)", AM_AUTHRES_MAX, strlen(out));
+	ok(longest_line(out) < 998, "no line over 998 characters (longest %zu)", longest_line(out));
+	ok(strstr(out, ";\n\tdmarc=fail (p=reject dis=reject) header.from=example.com") != NULL, "dmarc=fail kept");
+	ok(strstr(out, ";\n\tspf=fail smtp.mailfrom=example.com") != NULL, "spf kept");
+	ok(strstr(out, ";\n\tiprev=fail policy.iprev=198.51.100.99") != NULL, "iprev kept");
+	ok(strstr(out, "header.d=example.com header.i=@example.com") != NULL, "the author's signature kept");
+	unsigned listed = count_of(out, "dkim=");
+	char want[96];
+	snprintf(want, sizeof want, "mx.example.org (%u DKIM signatures not listed: header too long);\n\t",
+		 AM_DKIM_MAX_SIGS - listed);
+	ok(listed == 1 && strncmp(out, want, strlen(want)) == 0, "%u listed, the rest counted: %.80s", listed, out);
+	ok(am_authres_claims(out, "mx.example.org"), "the authserv-id still reads before the comment");
+
+	/* signatures that pass are kept too, as many as fit, aligned first */
+	for (size_t k = 0; k < 4; k++)
+		r.dkim.sigs[k].result = AM_RES_PASS;
+	ok(am_authres_build(&r, "mx.example.org", out, sizeof(out)) == 0, "with four passes: built");
+	is_int((long long)count_of(out, "dkim=pass"), 4, "the four passing signatures listed");
+	ok(strstr(out, "header.d=example.com") != NULL && strstr(out, "(11 DKIM signatures not listed") != NULL,
+	   "the author's too, the 11 others counted");
+	ok(strstr(out, "dmarc=fail") != NULL && strlen(out) < AM_AUTHRES_MAX, "dmarc=fail, still fits");
+}
+
 static void test_claims(void)
 {
 	static const struct { const char *value; int want; } cases[] = {
@@ -163,5 +241,6 @@ int main(void)
 	test_claims();
 	test_claims_any();
 	test_iprev_auth();
+	test_over_max();
 	return done_testing();
 }
