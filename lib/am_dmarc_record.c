@@ -15,8 +15,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define REC_MAX 2048
-
 static bool is_wsp(char c)
 {
 	return c == ' ' || c == '\t';
@@ -249,13 +247,17 @@ static char *trim(char *s)
 /* Parse a record (see header). */
 int am_dmarc_record_parse(const char *txt, struct am_dmarc_record *rec)
 {
-	char buf[REC_MAX];
 	size_t o = 0;
 	memset(rec, 0, sizeof *rec);
 	rec->pct = -1;
 	if (!am_dmarc_is_record(txt))
 		return -1;
-	for (const char *c = txt; *c && o < sizeof buf - 1; c++)
+	/* the whole record, however long: a tag past a cut (np=reject after a
+	 * long rua=) would be lost, and the outcome milder (issue 12) */
+	char *buf = malloc(strlen(txt) + 1);
+	if (buf == NULL)
+		return -2;
+	for (const char *c = txt; *c; c++)
 		if (!(c[0] == '\\' && c[1] == ';'))
 			buf[o++] = *c;
 	buf[o] = '\0';
@@ -276,5 +278,6 @@ int am_dmarc_record_parse(const char *txt, struct am_dmarc_record *rec)
 		if (alpha)
 			apply_tag(rec, tag, val, &seen);
 	}
+	free(buf);
 	return 0;
 }

@@ -33,7 +33,8 @@ struct am_dmarc_record {
 /* True when txt starts with a v=DMARC1 tag (the RFCs' filter). */
 bool am_dmarc_is_record(const char *txt);
 
-/* Parse a record. Returns 0, or -1 when txt is not a DMARC record. */
+/* Parse a record, however long. Returns 0, -1 when txt is not a DMARC
+ * record, or -2 when memory for a copy could not be had. */
 int am_dmarc_record_parse(const char *txt, struct am_dmarc_record *rec);
 
 /* Can the record be applied? RFC 7489 6.6.3 (rfc9989 false): needs a valid

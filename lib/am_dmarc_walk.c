@@ -9,9 +9,8 @@
 #include "am_dmarc_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-
-#define TXT_MAX 4096
 
 /* Count labels of a (normalised) domain name. */
 int dmarc_labels(const char *d)
@@ -35,16 +34,25 @@ const char *dmarc_suffix(const char *d, int k)
 	return d;
 }
 
-/* Keep the one DMARC record among the TXT RRs of an answer. */
+/* Keep the one DMARC record among the TXT RRs of an answer. Each is read
+ * whole (its text is shorter than its RDATA): a cut one read as "no record"
+ * would turn p=reject into dmarc=none (issue 12). */
 static void pick_record(struct dmarc_lookup *lk, const struct am_dns_answer *ans)
 {
-	char txt[TXT_MAX];
 	int n = 0;
 	for (size_t i = 0; i < ans->count; i++) {
-		if (am_dns_txt(&ans->rr[i], txt, sizeof txt) < 0 || !am_dmarc_is_record(txt))
-			continue;
-		if (n++ == 0)
-			am_dmarc_record_parse(txt, &lk->rec);
+		char *txt = malloc(ans->rr[i].len + 1);
+		if (txt == NULL) {
+			lk->state = LK_TEMP; /* out of memory: never "no record" */
+			return;
+		}
+		bool is = am_dns_txt(&ans->rr[i], txt, ans->rr[i].len + 1) == 0 && am_dmarc_is_record(txt);
+		int rc = is && n++ == 0 ? am_dmarc_record_parse(txt, &lk->rec) : 0;
+		free(txt);
+		if (rc == -2) {
+			lk->state = LK_TEMP;
+			return;
+		}
 	}
 	lk->state = n == 1 ? LK_RECORD : n > 1 ? LK_MULTI : LK_NONE;
 }

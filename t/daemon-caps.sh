@@ -18,6 +18,8 @@
 #    cut to 255, which is never a valid name (253 at most), so neither an
 #    SPF record of its first 253 bytes nor a trusted-forwarder suffix
 #    (forwarder_hosts) that its cut form ends with can match.
+#  - a DMARC record of 5,000 bytes (a long rua= list): once read as no
+#    record (dmarc=none), now whole, its p=reject applied;
 #  - our Authentication-Results past AM_AUTHRES_MAX (8192 bytes): at
 #    max_signatures 16, sixteen signatures with long d=, i= and s= do not
 #    fit; the header is still added, with dmarc=fail and the signature
@@ -33,11 +35,14 @@ GOOD=192.0.2.10      # allowed by example.com's SPF
 BAD=198.51.100.99    # allowed by nobody
 OTHERS="l1.example l2.example l3.example l4.example l5.example"
 lab() { printf "$1%.0s" $(seq "$2"); }
+# a rua= list that makes the DMARC record 5,000 bytes (past the old 4096)
+RUA=$(for i in $(seq 120); do printf 'mailto:reports-%03d@long-rua-list.example,' "$i"; done)mailto:last@longrec.example
 NAME253=$(lab a 63).$(lab b 63).$(lab c 63).$(lab d 53).example   # 253 bytes
 {
 	zone_txt example.com 'v=spf1 ip4:192.0.2.0/24 -all'
 	zone_txt _dmarc.example.com 'v=DMARC1; p=reject'
 	zone_txt _dmarc.none.example 'v=DMARC1; p=none'
+	zone_txt _dmarc.longrec.example "v=DMARC1; p=reject; rua=$RUA"
 	for d in example.com $OTHERS; do zone_txt "sel._domainkey.$d" "$(fixture_key rsa2048)"; done
 	echo "slow.example TIMEOUT"
 	zone_txt "$NAME253" 'v=spf1 ip4:192.0.2.0/24 -all'
@@ -128,7 +133,12 @@ diag "five key look-ups timing out, then DMARC: $(($(date +%s) - t0)) s"
 like "$LOG" ' dkim="(temperror\(d=k[1-5]\.slow\.example\),?){5}" ' "the five key look-ups timed out (budget spent)"
 like "$OUT" '^eom: reject 550 5\.7\.1 Rejected by the DMARC policy of example\.com$' \
 	"DMARC still rejects for example.com: not a temperror"
-daemon_stop_clean
+
+# ---- a DMARC record past the old 4096-byte TXT buffer ----
+printf "From: ceo@longrec.example\n$body" longrec >"$T/longrec.eml"
+send longrec -i $BAD -H mx.client.example -f '<x@longrec.example>' -r bob@rcpt.example "$T/longrec.eml"
+like "$OUT" '^eom: reject 550 5\.7\.1 Rejected by the DMARC policy of longrec\.example$' \
+	"a $((${#RUA} + 24))-byte DMARC record: its p=reject applied, never read as no record"
 
 # ---- our Authentication-Results past AM_AUTHRES_MAX ----
 daemon_stop_clean

@@ -394,6 +394,20 @@ static void run_record(void)
 	ok(am_dmarc_record_parse("v=DMARC1x; p=reject", &rec) < 0, "record: v=DMARC1x is not DMARC");
 	ok(am_dmarc_record_parse("v = DMARC1 ;p = quarantine ;", &rec) == 0 && rec.p == AM_DMARC_P_QUARANTINE,
 	   "record: blanks around '=' and ';'");
+	/* issue 12: a record is read whole; tags past 2047 bytes (the old cut)
+	 * count, a policy past a long rua= list is never lost */
+	static char big[8192];
+	int o = snprintf(big, sizeof big, "v=DMARC1; p=none; rua=");
+	for (int i = 0; i < 120; i++)
+		o += snprintf(big + o, sizeof big - (size_t)o, "%smailto:reports-%03d@long-rua-list.example", i ? "," : "", i);
+	snprintf(big + o, sizeof big - (size_t)o, "; sp=quarantine; np=reject");
+	ok(strlen(big) > 4096 && am_dmarc_record_parse(big, &rec) == 0 && rec.p == AM_DMARC_P_NONE &&
+		   rec.sp == AM_DMARC_P_QUARANTINE && rec.np == AM_DMARC_P_REJECT,
+	   "record of %zu bytes: sp= and np= after a long rua= read", strlen(big));
+	memmove(big + 9, big + 17, strlen(big + 17) + 1); /* drop " p=none;" */
+	strcat(big, "; p=reject");
+	ok(am_dmarc_record_parse(big, &rec) == 0 && rec.p == AM_DMARC_P_REJECT && !rec.p_bad,
+	   "record: p=reject as the last tag of %zu bytes", strlen(big));
 }
 
 /* The [dmarc] section of a config builds a context, or names the fault. */
