@@ -23,6 +23,7 @@
 #include "am_report_data.h"
 #include "am_runtime.h"
 #include "am_session.h"
+#include "am_sha256.h"
 #include "am_spf.h"
 
 /* Open a session; the connection keeps rt until it closes. */
@@ -116,6 +117,25 @@ static void bare_address(const char *in, char *out, size_t outlen)
 		len = outlen - 1;
 	memcpy(out, in, len);
 	out[len] = '\0';
+}
+
+/* A recipient address too long for out: its first bytes, then "#" and the
+ * SHA-256 of the whole, so two long recipients that differ only past the
+ * cut never share a greylisting triplet (one retry must not pass both). */
+static void rcpt_address(const char *in, char *out, size_t outlen)
+{
+	char hex[65];
+	size_t len;
+
+	bare_address(in, out, outlen);
+	while (*in == ' ')
+		in++;
+	in += *in == '<';
+	len = strcspn(in, ">");
+	if (len < outlen || outlen < sizeof(hex) + 2)
+		return;
+	am_sha256_hex(in, len, hex);
+	snprintf(out + outlen - sizeof(hex) - 1, sizeof(hex) + 1, "#%s", hex);
 }
 
 /* {mail_addr} for the MAIL command that follows. */
@@ -327,7 +347,7 @@ void am_session_rcpt(struct am_conn *c, const char *rcpt, struct am_verdict *v)
 	int64_t t0 = am_metrics_clock(c->metrics);
 
 	m->rcpt_count++;
-	bare_address(rcpt ? rcpt : "", m->last_rcpt, sizeof(m->last_rcpt));
+	rcpt_address(rcpt ? rcpt : "", m->last_rcpt, sizeof(m->last_rcpt));
 	memset(&m->results.grey, 0, sizeof(m->results.grey));
 	if (m->rt->grey != NULL && c->client_ip[0] && !m->results.trusted)
 		am_grey_rcpt(m->rt->grey, &gc, m->mail_from, m->last_rcpt, &m->results, &m->results.grey);

@@ -25,6 +25,13 @@
 #    fit; the header is still added, with dmarc=fail and the signature
 #    that could align, the excess DKIM entries counted in a comment (it was once left out: milder for a
 #    filter reading it).
+#  - RCPT TO past its 511-byte buffer, greylisting on (LMDB store): a
+#    600-byte recipient is greylisted, then passes after the delay (its
+#    cut triplet is the same at every attempt), and the daemon lives;
+#    another that differs only past the cut has a triplet of its own;
+#  - recipients per message (no cap): 1,000 on one message are each
+#    greylisted, then after the delay all pass and the message is
+#    decided, in seconds, the daemon's peak memory growing little.
 # The From limits have their own test (t/from-limit.sh).
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 . "$top_srcdir/t/lib/daemon_auth.sh"
@@ -166,6 +173,60 @@ like "$AR" '; dkim=permerror header\.d=none\.example header\.i=u+@none\.example 
 is "$(( $(ar_entries dkim | wc -l) + $(sed -n 's/^mx\.test\.example (\([0-9]*\) DKIM.*/\1/p' <<<"$AR") ))" 16 \
 	"listed and left-out DKIM entries add up to 16"
 ok "$(( ${#AR} >= 8192 ))" "it fits in 8192 bytes (${#AR})"
+
+# ---- RCPT TO past 511 bytes, 1,000 recipients (greylisting on) ----
+daemon_stop_clean
+mkdir "$T/lmdb"
+[ "$(id -u)" = 0 ] && chown nobody "$T/lmdb"
+daemon_config "$T/amgrey.ini" greylist.enable=yes greylist.clients=all greylist.store=lmdb \
+	"greylist.lmdb_path=$T/lmdb/grey.lmdb" greylist.delay=2 greylist.retry_window=600
+daemon_start "$T/amgrey.ini" || bail_out "daemon (greylisting) did not start"
+RCPT600="$(lab r 587)@rcpt.example"
+is "${#RCPT600}" 600 "a 600-byte recipient"
+printf "From: ceo@example.com\n$body" grey >"$T/grey.eml"
+send grey1 -i $GOOD -H mx.client.example -f '<a@example.com>' -r "<$RCPT600>" "$T/grey.eml"
+like "$OUT" '^rcpt <r+@rcpt\.example>: tempfail 451 4\.7\.1 Greylisted' "600-byte recipient: greylisted, first attempt"
+send grey2 -i $GOOD -H mx.client.example -f '<a@example.com>' -r "<$RCPT600>" "$T/grey.eml"
+like "$OUT" '^rcpt <r+@rcpt\.example>: tempfail 451 ' "an early retry: still greylisted (the same cut triplet)"
+# rcpts N: a script sending one message to N recipients r0001@... on.
+rcpts() {
+	printf 'connect mx.client.example %s\nhelo mx.client.example\nmail <a@example.com>\n' $GOOD
+	for i in $(seq -f %04g "$1"); do printf 'rcpt <r%s@rcpt.example>\n' "$i"; done
+	printf 'message %s\nquit\n' "$T/grey.eml"
+}
+rcpts 1000 >"$T/rcpts.script"
+hwm0=$(vmhwm "$AM_DAEMON_PID")
+t0=$(date +%s)
+milter_drive -t 60 -S "$T/rcpts.script" >"$T/rcpts1.out" 2>&1
+diag "1,000 recipients, each greylisted: $(($(date +%s) - t0)) s"
+is "$(grep -cE '^rcpt <r[0-9]{4}@rcpt\.example>: tempfail 451 4\.7\.1 Greylisted' "$T/rcpts1.out")" 1000 \
+	"1,000 recipients on one message: each greylisted"
+sleep 3 # past the 2 s delay
+send grey3 -i $GOOD -H mx.client.example -f '<a@example.com>' -r "<$RCPT600>" "$T/grey.eml"
+is "$RESULT" accept "600-byte recipient after the delay: passes (decided, consistent across retries)"
+# two 600-byte recipients the same up to byte 577: the cut keeps a hash of
+# the whole, so the one that passed does not let the other through
+RCPT600B="$(lab r 577)x123456789@rcpt.example"
+is "${#RCPT600B}|${RCPT600B:0:577}" "600|${RCPT600:0:577}" "another 600-byte recipient, the same for 577 bytes"
+send grey4 -i $GOOD -H mx.client.example -f '<a@example.com>' -r "<$RCPT600B>" "$T/grey.eml"
+like "$OUT" '^rcpt <r+x123456789@rcpt\.example>: tempfail 451 4\.7\.1 Greylisted' \
+	"it is greylisted anew: its own triplet, not the one that passed"
+like "$(grep -c 'rcpt=r*#[0-9a-f]\{64\} ' "$T/daemon.log")" '^[3-9]$' "the log shows the cut with the hash of the whole"
+t0=$(date +%s)
+milter_drive -t 60 -S "$T/rcpts.script" >"$T/rcpts2.out" 2>&1
+secs=$(($(date +%s) - t0))
+diag "1,000 recipients, each passing, the message to end of data: $secs s"
+is "$(grep -cE '^rcpt <r[0-9]{4}@rcpt\.example>: continue' "$T/rcpts2.out")" 1000 "after the delay all 1,000 pass"
+like "$(cat "$T/rcpts2.out")" '^result: accept' "the message is decided: accepted"
+ok "$((secs > 30))" "in seconds, not minutes ($secs s)"
+if built_with_asan; then
+	skip "peak memory means nothing under AddressSanitizer"
+else
+	hwm1=$(vmhwm "$AM_DAEMON_PID")
+	ok "$((hwm1 - hwm0 > 20480))" "peak memory grew by $((hwm1 - hwm0)) kB (under 20 MB)"
+fi
+send alive -i $GOOD -H mx.client.example -f '<a@example.com>' -r "<$RCPT600>" "$T/grey.eml"
+is "$RESULT" accept "the daemon still answers"
 daemon_stop_clean
 
 done_testing
