@@ -100,7 +100,7 @@ static unsigned count_of(const char *hay, const char *needle)
 static void test_over_max(void)
 {
 	static struct am_results r;
-	char out[AM_AUTHRES_MAX], label[64];
+	char out[AM_AUTHRES_MAX], label[61], dom[sizeof r.dkim.sigs[0].domain];
 
 	memset(&r, 0, sizeof r);
 	r.spf_mailfrom = (struct am_spf_result){.checked = true, .result = AM_RES_FAIL};
@@ -112,8 +112,9 @@ static void test_over_max(void)
 		s->result = AM_RES_FAIL;
 		memset(label, 'a' + (int)k, 60);
 		label[60] = '\0';
-		snprintf(s->domain, sizeof s->domain, "%s.%s.%s.%s.example", label, label, label, label);
-		snprintf(s->identity, sizeof s->identity, "%s%s@%s", label, label, s->domain);
+		snprintf(dom, sizeof dom, "%s.%s.%s.%s.example", label, label, label, label);
+		memcpy(s->domain, dom, sizeof dom);
+		snprintf(s->identity, sizeof s->identity, "%s%s@%s", label, label, dom);
 		strcpy(s->selector, "sel");
 		strcpy(s->algorithm, "rsa-sha256");
 		s->key_bits = 2048;
