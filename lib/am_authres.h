@@ -17,7 +17,9 @@
 /* Build the header value (without the field name) for results r: the
  * authserv-id, then one entry per method, each on its own folded line
  * (LF + TAB; the MTA adds CR). Wire-derived values are quoted or dropped.
- * Returns 0, or -1 if it did not fit in outlen. */
+ * When the whole text does not fit, DKIM entries that decide nothing are
+ * left out (counted in a comment after the authserv-id) until it does.
+ * Returns 0, or -1 if even without DKIM entries it did not fit in outlen. */
 int am_authres_build(const struct am_results *r, const char *authserv_id, char *out, size_t outlen);
 
 /* Write property value v as an RFC 8601 value: a token as it is, anything
