@@ -275,6 +275,20 @@ static int parse_address(struct parser *p, bool in_group)
 	}
 }
 
+/* After an address that did not parse: on to the next one (a ',' or a
+ * ';', which some mail programs take as a separator). The first error
+ * stays the status, but the
+ * mailboxes after it are still read: garbage placed before a spoofed
+ * mailbox must not hide its domain from DMARC (a permerror alone would
+ * leave the verdict to the scores, milder than that domain's policy). */
+static void skip_to_next(struct parser *p)
+{
+	enum tk k;
+
+	while ((k = cur(p)) != T_END && k != T_COMMA && k != T_SEMI)
+		p->pos++;
+}
+
 /* address-list / group-list, empty elements allowed (obs-addr-list). */
 static int parse_list(struct parser *p, bool in_group)
 {
@@ -290,13 +304,22 @@ static int parse_list(struct parser *p, bool in_group)
 			p->pos++;
 			continue;
 		}
-		if (parse_address(p, in_group) < 0)
-			return -1;
-		k = cur(p);
-		if (k == T_COMMA)
+		if (k == T_SEMI) { /* outside a group: an error, then read on */
+			fail(p, AM_FROM_SYNTAX, "';' outside a group");
 			p->pos++;
-		else if (k != T_END && !(in_group && k == T_SEMI))
-			return fail(p, AM_FROM_SYNTAX, "unexpected text after an address");
+			continue;
+		}
+		if (parse_address(p, in_group) < 0) {
+			skip_to_next(p);
+			continue;
+		}
+		k = cur(p);
+		if (k == T_COMMA) {
+			p->pos++;
+		} else if (k != T_END && !(in_group && k == T_SEMI)) {
+			fail(p, AM_FROM_SYNTAX, "unexpected text after an address");
+			skip_to_next(p);
+		}
 	}
 }
 

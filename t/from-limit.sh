@@ -60,6 +60,10 @@ mkmsg h21 "$(froms 21)"
 mkmsg h500 "$(froms 500)"
 mkmsg d21 "$(one_from 21)"
 mkmsg slow 'From: a@x1.slow.example, a@x2.slow.example, a@x3.slow.example, ceo@example.com'
+# junk before the spoofed mailbox: it must not hide example.com from DMARC
+mkmsg junk1 'From: <<<, ceo@example.com'
+mkmsg junk2 'From: garbage, ceo@example.com'
+mkmsg junk3 'From: ;ceo@example.com'
 
 LIMIT_TEXT='550 5\.7\.1 Cannot determine the author: '
 
@@ -88,6 +92,11 @@ like "$LOG" ' action=reject reason=dmarc .*hfrom=example\.com .*strictest of 4 F
 	"offline, 4 From domains (the limit), example.com last: evaluated, DMARC rejects"
 offline five
 like "$LOG" ' action=reject reason=from-limit .*\(5 mailboxes\)' "offline, 5 From domains: from-limit"
+for name in junk1 junk2 junk3; do
+	offline $name
+	like "$LOG" ' action=reject reason=dmarc .*dmarc="fail\(p=reject,dis=reject\)" hfrom=example\.com ' \
+		"offline, $(sed -n 1p "$T/$name.eml"): DMARC still rejects for example.com"
+done
 
 # ---- over the milter socket ----
 daemon_start "$T/am.ini" || bail_out "daemon did not start"
@@ -107,6 +116,9 @@ like "$OUT" '^eom: reject 550 5\.7\.1 Rejected by the DMARC policy of example\.c
 send slow -i $CLIENT -H mx.example.net -f '<ceo@example.com>' -r bob@rcpt.example "$T/slow.eml"
 like "$OUT" '^eom: reject 550 5\.7\.1 Rejected by the DMARC policy of example\.com$' \
 	"socket, 3 From domains timing out and example.com: DMARC still rejects for example.com"
+send junk1 -i $CLIENT -H mx.example.net -f '<ceo@example.com>' -r bob@rcpt.example "$T/junk1.eml"
+like "$OUT" '^eom: reject 550 5\.7\.1 Rejected by the DMARC policy of example\.com$' \
+	"socket, junk before the spoofed mailbox: DMARC still rejects for example.com"
 ok "$(daemon_alive && echo 0 || echo 1)" "daemon alive after 500 From headers"
 daemon_stop_clean
 

@@ -148,6 +148,36 @@ static void run_limits(void)
 	is_str(am_from_status_name(AM_FROM_OVER_LIMIT), "over-limit", "status name");
 }
 
+/* Garbage before (or between) mailboxes does not hide the mailboxes after
+ * it: the first error is the status, and every domain that parsed is kept
+ * for DMARC to evaluate (a spoof placed after junk still meets its policy). */
+static void run_recovery(void)
+{
+	static const struct {
+		const char *value, *why;
+	} cases[] = {
+		{"<<<, ceo@bank.example", "angle brackets without an address first"},
+		{"garbage, ceo@bank.example", "a display name without an address first"},
+		{"\"x\" <@>, ceo@bank.example", "an empty address first"},
+		{"a@[192.0.2.1], ceo@bank.example", "a domain literal first"},
+		{"a@b..example, ceo@bank.example", "a bad domain first"},
+		{";ceo@bank.example", "a ';' outside a group first"},
+		{"ceo@bank.example <junk", "text after the mailbox"},
+		{"x: <<<, ceo@bank.example;", "junk inside a group"},
+	};
+	struct am_from f;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum am_from_status st = am_from_parse_one(cases[i].value, &f);
+		bool found = false;
+		for (size_t d = 0; d < f.ndomains; d++)
+			found |= strcmp(f.domains[d], "bank.example") == 0;
+		ok((st == AM_FROM_SYNTAX || st == AM_FROM_BAD_DOMAIN) && found,
+		   "%s: an error, and bank.example still read (%s, %zu domains)", cases[i].why,
+		   am_from_status_name(st), f.ndomains);
+	}
+}
+
 /* Domain normalisation on its own. */
 static void run_normalize(void)
 {
@@ -190,6 +220,7 @@ int main(void)
 	run_cases();
 	run_headers();
 	run_limits();
+	run_recovery();
 	run_normalize();
 	run_random();
 	return done_testing();
