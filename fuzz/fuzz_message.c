@@ -122,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(c != NULL);
 	am_session_connect(c, (sel & 16) ? "unknown" : "mail.example.com", ips[sel % 4], NULL);
 	am_session_helo(c, "mail.example.com");
-	am_session_mail(c, am_runtime_ref(rt), froms[(sel >> 2) % 4], NULL); /* the message keeps it */
+	am_session_mail(c, am_runtime_ref(rt), froms[(sel >> 2) % 4], NULL, NULL); /* the message keeps it */
 	am_session_rcpt(c, "<b@rcpt.example>", &v);
 	if (am_message_feed_buf(msg, in.left, NULL, &ops, c, err, sizeof(err)) != AM_MESSAGE_ERROR) {
 		am_session_eom(c, &v, e);

@@ -79,8 +79,6 @@ struct am_conn {
 	char auth_user[128];
 	char mta_name[256];          /* the MTA's own name ({j}), "" when it sent none */
 	bool iprev_done;             /* iprev below is this connection's (once per connection) */
-	char mta_mail_addr[AM_ADDR_MAX]; /* {mail_addr} for the next MAIL, "" when not sent */
-	bool mta_mail_addr_long;      /* {mail_addr} did not fit: the path is too long */
 	struct am_iprev_result iprev;
 	bool trusted;
 	char trusted_why[48];

@@ -138,17 +138,6 @@ static void rcpt_address(const char *in, char *out, size_t outlen)
 	snprintf(out + outlen - sizeof(hex) - 1, sizeof(hex) + 1, "#%s", hex);
 }
 
-/* {mail_addr} for the MAIL command that follows. */
-void am_session_mail_addr(struct am_conn *c, const char *mail_addr)
-{
-	const char *v = mail_addr ? mail_addr : "";
-
-	/* Cut to fit, it would name another, shorter address (one that may
-	 * pass SPF and align): keep nothing and judge the path too long. */
-	c->mta_mail_addr_long = strlen(v) >= sizeof(c->mta_mail_addr);
-	snprintf(c->mta_mail_addr, sizeof(c->mta_mail_addr), "%s", c->mta_mail_addr_long ? "" : v);
-}
-
 /* A path that is not one mailbox: SPF none (RFC 7208 4.3), no look-up. */
 static void spf_not_a_mailbox(struct am_spf_result *out)
 {
@@ -244,7 +233,8 @@ static void start_arc(struct am_msg *m)
 }
 
 /* Start a message and run the envelope checks. */
-void am_session_mail(struct am_conn *c, struct am_runtime *rt, const char *from, const char *auth_user)
+void am_session_mail(struct am_conn *c, struct am_runtime *rt, const char *from, const char *mail_addr,
+		     const char *auth_user)
 {
 	struct am_msg *m = &c->msg;
 	int64_t t0 = am_metrics_clock(c->metrics);
@@ -255,11 +245,7 @@ void am_session_mail(struct am_conn *c, struct am_runtime *rt, const char *from,
 	m->rt = rt;
 	m->start_ms = am_dns_now_ms();
 	am_dns_budget_start(&m->budget, rt->cfg->dns_budget_ms);
-	m->mail_from_bad = am_path_parse(from, c->mta_mail_addr, m->mail_from, sizeof(m->mail_from)) ==
-				   AM_PATH_BAD ||
-			   c->mta_mail_addr_long;
-	c->mta_mail_addr[0] = '\0';   /* it was this MAIL's */
-	c->mta_mail_addr_long = false;
+	m->mail_from_bad = am_path_parse(from, mail_addr, m->mail_from, sizeof(m->mail_from)) == AM_PATH_BAD;
 	m->authserv_id = am_session_authserv_id(c);
 	m->results.trusted = c->trusted;
 	snprintf(m->results.trusted_why, sizeof(m->results.trusted_why), "%s", c->trusted_why);

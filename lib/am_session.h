@@ -47,12 +47,12 @@ void am_session_helo(struct am_conn *c, const char *helo);
 /* The MTA's own host name (its j macro; NULL when not sent): our
  * authserv-id when [server] authserv_id is empty. */
 void am_session_mta_name(struct am_conn *c, const char *name);
-/* The MTA's normalised sender ({mail_addr}; NULL when not sent), given
- * before am_session_mail(): preferred over its raw argument. */
-void am_session_mail_addr(struct am_conn *c, const char *mail_addr);
 /* MAIL FROM under generation rt (a new reference the message keeps);
- * auth_user is the SASL login or NULL. Runs SPF. */
-void am_session_mail(struct am_conn *c, struct am_runtime *rt, const char *from, const char *auth_user);
+ * mail_addr is the MTA's normalised sender ({mail_addr}; NULL when not
+ * sent), preferred over the raw argument from; auth_user is the SASL
+ * login or NULL. Runs SPF. */
+void am_session_mail(struct am_conn *c, struct am_runtime *rt, const char *from, const char *mail_addr,
+		     const char *auth_user);
 /* The MTA's queue id, whenever it becomes known. */
 void am_session_queue_id(struct am_conn *c, const char *queue_id);
 /* One recipient; v->action is AM_ACT_NONE to go on. */

@@ -144,8 +144,8 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 
 	if (p == NULL || p->conn == NULL || (rt = am_runtime_slot_get(runtime_slot)) == NULL)
 		return SMFIS_TEMPFAIL;
-	am_session_mail_addr(p->conn, smfi_getsymval(ctx, "{mail_addr}"));
-	am_session_mail(p->conn, rt, argv[0], smfi_getsymval(ctx, "{auth_authen}"));
+	am_session_mail(p->conn, rt, argv[0], smfi_getsymval(ctx, "{mail_addr}"),
+			smfi_getsymval(ctx, "{auth_authen}"));
 	note_queue_id(ctx, p->conn);
 	return SMFIS_CONTINUE;
 }

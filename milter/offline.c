@@ -248,7 +248,7 @@ static int run_session(struct offline *o, struct am_runtime *rt, const struct am
 	am_session_connect(o->conn, a->client_name ? a->client_name : name, a->client_ip,
 			   a->client_ptr);
 	am_session_helo(o->conn, a->helo);
-	am_session_mail(o->conn, am_runtime_ref(rt), a->mail_from, a->auth_user);
+	am_session_mail(o->conn, am_runtime_ref(rt), a->mail_from, NULL, a->auth_user);
 	am_session_queue_id(o->conn, a->queue_id);
 	o->stage = "rcpt";
 	if (!run_rcpts(o, a))

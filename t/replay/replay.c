@@ -193,7 +193,7 @@ static int session_line(struct replay *r, struct am_runtime *rt, char *cmd, char
 	} else if (strcmp(cmd, "helo") == 0) {
 		am_session_helo(r->conn, arg);
 	} else if (strcmp(cmd, "mail") == 0) {
-		am_session_mail(r->conn, am_runtime_ref(rt), arg, NULL);
+		am_session_mail(r->conn, am_runtime_ref(rt), arg, NULL, NULL);
 	} else if (strcmp(cmd, "rcpt") == 0) {
 		struct am_verdict v;
 		am_session_rcpt(r->conn, arg, &v);
