@@ -103,38 +103,32 @@ static const char *am_session_authserv_id(const struct am_conn *c)
 	return cfg->authserv_id_auto && c->mta_name[0] ? c->mta_name : cfg->authserv_id;
 }
 
-/* Strip one pair of angle brackets and ESMTP leftovers from an address. */
-static void bare_address(const char *in, char *out, size_t outlen)
+/* The address inside one pair of angle brackets, ESMTP leftovers off:
+ * where it starts in in, its length in *len. */
+static const char *bare_span(const char *in, size_t *len)
 {
-	size_t len;
-
 	while (*in == ' ')
 		in++;
 	if (*in == '<')
 		in++;
-	len = strcspn(in, ">");
-	if (len >= outlen)
-		len = outlen - 1;
-	memcpy(out, in, len);
-	out[len] = '\0';
+	*len = strcspn(in, ">");
+	return in;
 }
 
-/* A recipient address too long for out: its first bytes, then "#" and the
- * SHA-256 of the whole, so two long recipients that differ only past the
- * cut never share a greylisting triplet (one retry must not pass both). */
+/* A recipient without brackets; one too long for out keeps its first
+ * bytes, then "#" and the SHA-256 of the whole, so two long recipients
+ * that differ only past the cut never share a greylisting triplet (one
+ * retry must not pass both). */
 static void rcpt_address(const char *in, char *out, size_t outlen)
 {
 	char hex[65];
 	size_t len;
+	const char *addr = bare_span(in, &len);
 
-	bare_address(in, out, outlen);
-	while (*in == ' ')
-		in++;
-	in += *in == '<';
-	len = strcspn(in, ">");
+	snprintf(out, outlen, "%.*s", (int)len, addr);
 	if (len < outlen || outlen < sizeof(hex) + 2)
 		return;
-	am_sha256_hex(in, len, hex);
+	am_sha256_hex(addr, len, hex);
 	snprintf(out + outlen - sizeof(hex) - 1, sizeof(hex) + 1, "#%s", hex);
 }
 
