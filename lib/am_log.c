@@ -255,38 +255,40 @@ static void fields(const struct am_log_entry *e, char *out, size_t outlen)
 	kv(out, outlen, "ms", num);
 }
 
-/* Format the decision line: "QUEUEID: key=value ..." or one JSON object. */
-void am_log_format(const struct am_log_entry *e, char *out, size_t outlen)
+/* A field list as one line in the entry's form: "QUEUEID: key=value ..."
+ * or one JSON object, the queue id escaped either way. */
+static void render(const struct am_log_entry *e, const char *list, char *out, size_t outlen)
 {
 	char qid[160];
+
+	queue_id_token(e->queue_id && *e->queue_id ? e->queue_id : "NOQUEUE", qid, sizeof(qid));
+	if (list == NULL)   /* still a line: the queue id says which message */
+		snprintf(out, outlen, "%s: (out of memory)", qid);
+	else if (e->json)
+		am_log_json(qid, list, out, outlen);
+	else
+		snprintf(out, outlen, "%s:%s", qid, list);
+}
+
+/* Format the decision line (see am_log.h). */
+void am_log_format(const struct am_log_entry *e, char *out, size_t outlen)
+{
 	char *list;
 
 	if (outlen == 0)
 		return;
-	queue_id_token(e->queue_id && *e->queue_id ? e->queue_id : "NOQUEUE", qid, sizeof(qid));
-	if ((list = malloc(outlen)) == NULL) {   /* still a line: the queue id says which message */
-		snprintf(out, outlen, "%s: (out of memory)", qid);
-		return;
-	}
-	fields(e, list, outlen);
-	if (e->json)
-		am_log_json(qid, list, out, outlen);
-	else
-		snprintf(out, outlen, "%s:%s", qid, list);
+	if ((list = malloc(outlen)) != NULL)
+		fields(e, list, outlen);
+	render(e, list, out, outlen);
 	free(list);
 }
 
 /* One detail line from its field list, in the entry's form. */
 static void detail(const struct am_log_entry *e, const char *list, am_log_emit_fn emit, void *arg)
 {
-	char qid[160];
 	char line[2048];
 
-	queue_id_token(e->queue_id && *e->queue_id ? e->queue_id : "NOQUEUE", qid, sizeof(qid));
-	if (e->json)
-		am_log_json(qid, list, line, sizeof(line));
-	else
-		snprintf(line, sizeof(line), "%s:%s", qid, list);
+	render(e, list, line, sizeof(line));
 	emit(arg, line);
 }
 
