@@ -69,8 +69,5 @@ struct am_arc_trust_input {
 void am_arc_trust(const struct am_arc_msg *m, const struct am_arc_trust_input *in,
 		  struct am_arc_result *out);
 
-/* Does domain match a trusted_sealers list ("name" exact, ".suffix" for
- * the suffix and below, case-insensitive)? */
-bool am_arc_sealer_listed(const char *list, const char *domain);
 
 #endif

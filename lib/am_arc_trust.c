@@ -18,25 +18,12 @@
 #include <strings.h>
 
 #include "am_arc_int.h"
+#include "am_domlist.h"
 
-/* Is domain in the trusted_sealers list (exact or ".suffix")? */
-bool am_arc_sealer_listed(const char *list, const char *domain)
+/* Is this d= in [arc] trusted_sealers (exact or ".suffix")? */
+static bool sealer_trusted(const struct am_arc_msg *m, const char *d)
 {
-	size_t dl = strlen(domain);
-	const char *p = list ? list : "";
-
-	while (*p) {
-		p += strspn(p, " \t\r\n,");
-		size_t n = strcspn(p, " \t\r\n,");
-		if (n > 1 && p[0] == '.' && dl >= n - 1 &&
-		    strncasecmp(domain + dl - (n - 1), p + 1, n - 1) == 0 &&
-		    (dl == n - 1 || domain[dl - n] == '.'))
-			return true;
-		if (n > 0 && n == dl && strncasecmp(p, domain, n) == 0)
-			return true;
-		p += n;
-	}
-	return false;
+	return am_domlist_has(m->opt.trusted_sealers, d, strlen(d));
 }
 
 /* Copy the AAR value without comments (RFC 5322 CFWS) and quotes. */
@@ -187,11 +174,11 @@ void am_arc_trust(const struct am_arc_msg *m, const struct am_arc_trust_input *i
 	    in->author_domain[0] == '\0')
 		return;
 	newest = m->sets[m->n].as.d;
-	if (!am_arc_sealer_listed(m->opt.trusted_sealers, newest)) {
+	if (!sealer_trusted(m, newest)) {
 		/* Say why only when a trusted sealer is below: that is the case
 		 * an admin asks about. */
 		for (unsigned i = m->n - 1; i >= 1; i--)
-			if (am_arc_sealer_listed(m->opt.trusted_sealers, m->sets[i].as.d)) {
+			if (sealer_trusted(m, m->sets[i].as.d)) {
 				snprintf(out->reason, sizeof(out->reason),
 					 "newest sealer %s is not trusted (trusted %s at i=%u)", newest,
 					 m->sets[i].as.d, i);
@@ -204,7 +191,7 @@ void am_arc_trust(const struct am_arc_msg *m, const struct am_arc_trust_input *i
 		snprintf(out->reason, sizeof(out->reason), "client is not of sealer %s", newest);
 		return;
 	}
-	for (unsigned i = m->n; i >= 1 && am_arc_sealer_listed(m->opt.trusted_sealers, m->sets[i].as.d);
+	for (unsigned i = m->n; i >= 1 && sealer_trusted(m, m->sets[i].as.d);
 	     i--) {
 		if (aar_vouches(m, i, in)) {
 			out->trusted_author_pass = true;

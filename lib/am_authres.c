@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "am_authres.h"
+#include "am_domlist.h"
 #include "am_dmarc_record.h"
 
 /* RFC 2045 token characters: printable ASCII except tspecials and space. */
@@ -411,33 +412,11 @@ bool am_authres_claims(const char *value, const char *authserv_id)
 	return id_is(id, len, authserv_id, strlen(authserv_id));
 }
 
-/* Does id (len bytes) match one entry of the list: the name itself, or for
- * ".example.org" that domain and every name below it? */
-static bool id_in_list(const char *id, size_t len, const char *list)
-{
-	for (const char *p = list; p && *p;) {
-		size_t n;
-		p += strspn(p, " \t\r\n,");
-		n = strcspn(p, " \t\r\n,");
-		if (n > 1 && p[0] == '.') {
-			size_t sfx = p[n - 1] == '.' ? n - 2 : n - 1;   /* without dots */
-			if (id_is(id, len, p + 1, sfx) ||
-			    (len > sfx + 1 && id[len - sfx - 1] == '.' &&
-			     strncasecmp(id + len - sfx, p + 1, sfx) == 0))
-				return true;
-		} else if (n > 0 && id_is(id, len, p, n)) {
-			return true;
-		}
-		p += n;
-	}
-	return false;
-}
-
 /* Ours, or one of the organisation's other authserv-ids? */
 bool am_authres_claims_any(const char *value, const char *authserv_id, const char *others)
 {
 	char id[512];
 	size_t len = header_id(value, id, sizeof(id));
 
-	return id_is(id, len, authserv_id, strlen(authserv_id)) || id_in_list(id, len, others);
+	return id_is(id, len, authserv_id, strlen(authserv_id)) || am_domlist_has(others, id, len);
 }
