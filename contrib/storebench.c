@@ -2,8 +2,8 @@
  * storebench - operations per second of the greylisting stores (LMDB and
  * memcached) with 1 and N threads sharing one store, as the milter's
  * threads do. Phases: add (new keys, the first attempt of a triplet), get
- * (a lookup), touch (a refresh of a passed triplet), and mixed (the
- * greylisting path: get, then add or touch). Every phase is bounded by a
+ * (a lookup), set (a refresh of a passed triplet), and mixed (the
+ * greylisting path: get, then add or set). Every phase is bounded by a
  * count per thread and by a time limit. A tool, not a test: it prints
  * numbers and judges nothing.
  *
@@ -22,8 +22,8 @@
 #include "am_sha256.h"
 #include "am_store.h"
 
-enum phase { P_ADD, P_GET, P_TOUCH, P_MIXED, P_COUNT };
-static const char *const phase_name[] = {"add", "get", "touch", "mixed"};
+enum phase { P_ADD, P_GET, P_SET, P_MIXED, P_COUNT };
+static const char *const phase_name[] = {"add", "get", "set", "mixed"};
 
 struct job {
 	struct am_store *store;
@@ -70,15 +70,15 @@ static void *worker(void *arg)
 			st = am_store_add(j->store, key, &v, 3600, now, &got, err, sizeof(err));
 		} else if (j->phase == P_GET) {
 			st = am_store_get(j->store, key, now, &got, err, sizeof(err));
-		} else if (j->phase == P_TOUCH) {
-			st = am_store_touch(j->store, key, 3600, now, err, sizeof(err));
+		} else if (j->phase == P_SET) {
+			st = am_store_set(j->store, key, &v, 3600, now, err, sizeof(err));
 		} else {
 			make_key(j->run + 1000, j->thread, i / 2, key); /* half new, half known */
 			st = am_store_get(j->store, key, now, &got, err, sizeof(err));
 			if (st == AM_STORE_NOTFOUND)
 				st = am_store_add(j->store, key, &v, 3600, now, &got, err, sizeof(err));
 			else if (st == AM_STORE_OK)
-				st = am_store_touch(j->store, key, 3600, now, err, sizeof(err));
+				st = am_store_set(j->store, key, &v, 3600, now, err, sizeof(err));
 		}
 		if (st == AM_STORE_ERROR && j->errors++ == 0)
 			snprintf(j->first_error, sizeof(j->first_error), "%s", err);
@@ -147,7 +147,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: storebench [-b lmdb|memcached|both] [-s host:port,...] [-d dir]\n"
 		     "                  [-t 1,10] [-n ops-per-thread] [-T seconds-per-phase]\n"
 		     "       storebench -h | --help\n"
-		     "Operations per second of the greylisting stores (add, get, touch, mixed)\n"
+		     "Operations per second of the greylisting stores (add, get, set, mixed)\n"
 		     "with 1 and N threads; -b both (default) needs memcached on -s.\n");
 }
 

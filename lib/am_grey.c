@@ -6,11 +6,16 @@
  *   PENDING, < delay                                           -> early (451)
  *   PENDING, delay .. retry_window -> set PASSED (pass_lifetime) -> pass
  *   PENDING, past the window       -> set PENDING anew         -> new (451)
- *   PASSED                         -> touch (pass_lifetime)    -> pass
+ *   PASSED                         -> refresh (pass_lifetime)  -> pass
  *
  * "add" is atomic in both stores, so two MX hosts (or threads) that see the
  * same first attempt keep the first timer. Each pass also counts on the
  * network's counter; at auto_whitelist passes the network is let through.
+ * A record in use is refreshed (rewritten with last_seen = now and a new
+ * pass_lifetime) once its last refresh is REFRESH_FRACTION of that
+ * lifetime old, not on every message: a known sender then costs one store
+ * read per recipient, and a record still lives at least pass_lifetime
+ * minus that fraction (35.4 of 36 days) after its last use.
  * A store failure gives outcome error and, per on_store_error, accept or
  * 451 4.3.0. The key and list helpers are in am_grey_key.c and
  * am_grey_list.c; the stage rules are in am_grey.h.
@@ -26,6 +31,10 @@
 #include "am_grey_list.h"
 
 enum { SKIP_DMARC = 1, SKIP_DKIM = 2, SKIP_SPF = 4 };
+
+/* A passed record is rewritten when its last refresh is this fraction of
+ * pass_lifetime old (13.5 hours of the default 36 days). */
+#define REFRESH_FRACTION 64
 
 struct am_grey {
 	const struct am_config *cfg;   /* outlives g: both belong to one generation */
@@ -297,6 +306,20 @@ static bool client_exempt(const struct am_grey *g, const struct am_grey_client *
 	return false;
 }
 
+/* Refresh a passed record whose last refresh is old enough (see the top
+ * of the file); a write lost to a store error is counted, not decisive. */
+static void refresh(const struct am_grey *g, const char *key, struct am_store_value v, int64_t now,
+		    struct am_grey_result *res)
+{
+	char err[256];
+	long ttl = g->cfg->grey_pass_lifetime;
+
+	if (now - v.last_seen < ttl / REFRESH_FRACTION)
+		return;
+	v.last_seen = now;
+	counted(res, am_store_set(g->store, key, &v, ttl, now, err, sizeof(err)));
+}
+
 /* The network's pass counter reached auto_whitelist? Returns true when res
  * is decided (whitelisted). A store error here is not decisive: with
  * memcached the counter may sit on a failed server while the triplet's
@@ -315,8 +338,7 @@ static bool network_listed(const struct am_grey *g, const char *network, int64_t
 		snprintf(text, sizeof(text), "auto-whitelisted network %s (%u passes)", network,
 			 (unsigned)v.count);
 		set_outcome(res, AM_GREY_WHITELISTED, text);
-		counted(res, am_store_touch(g->store, key, g->cfg->grey_pass_lifetime, now, err,
-					    sizeof(err)));
+		refresh(g, key, v, now, res);
 		return true;
 	}
 	return false;
@@ -355,8 +377,7 @@ static void lifecycle_known(const struct am_grey *g, const char *key, const char
 	int64_t elapsed = now - v.first_seen;
 	if (v.state == AM_STORE_PASSED) {
 		set_outcome(res, AM_GREY_PASS, "known triplet");
-		counted(res, am_store_touch(g->store, key, cfg->grey_pass_lifetime, now, err,
-					    sizeof(err)));
+		refresh(g, key, v, now, res);
 		count_pass(g, network, now, res);
 		return;
 	}

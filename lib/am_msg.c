@@ -9,9 +9,14 @@
 #include "am_msg.h"
 #include "am_runtime.h"
 
-/* Drop the message's generation and clear every field. */
+/* Drop the message's generation and clear every field. A message that
+ * never started (no generation: the state right after a reset or calloc)
+ * has nothing to clear; the struct is 34 KB, and a message's end, abort
+ * and close would otherwise clear it three times. */
 void am_msg_reset(struct am_msg *m)
 {
+	if (m->rt == NULL && !m->active)
+		return;
 	am_dkim_msg_free(m->dkim);
 	am_arc_msg_free(m->arc);
 	for (unsigned i = 0; i < m->nfrom && i < AM_MAX_FROM; i++)

@@ -115,7 +115,8 @@ const struct am_option am_options[] = {
 	    "retry starts over."),
 	OPT("greylist", "pass_lifetime", AM_OPT_INT, grey_pass_lifetime, "3110400", 3600, 34560000,
 	    NULL, "Seconds a passed triplet stays passed without being greylisted again (36 days, "
-	    "so monthly mail keeps passing); refreshed on each use."),
+	    "so monthly mail keeps passing), from its last use; a record in use is rewritten at most "
+	    "once per 1/64 of this (13.5 hours), so it may end up to that much earlier."),
 	OPT("greylist", "auto_whitelist", AM_OPT_INT, grey_auto_whitelist, "5", 0, 1000000, NULL,
 	    "After this many passed deliveries from a client network, the network is let through "
 	    "for every sender and recipient (for pass_lifetime, refreshed); 0 turns it off."),

@@ -260,7 +260,7 @@ void am_session_mail(struct am_conn *c, struct am_runtime *rt, const char *from,
 
 void am_session_queue_id(struct am_conn *c, const char *queue_id)
 {
-	if (queue_id && *queue_id)
+	if (c->msg.active && queue_id && *queue_id) /* a message's, so its reset clears it */
 		snprintf(c->msg.queue_id, sizeof(c->msg.queue_id), "%s", queue_id);
 }
 

@@ -182,14 +182,6 @@ enum am_store_status am_store_set(struct am_store *s, const char *key,
 	return noted(s, s->ops->set(s, key, v, ttl, now, err, errlen), err);
 }
 
-/* Refresh a record's lifetime. */
-enum am_store_status am_store_touch(struct am_store *s, const char *key, long ttl, int64_t now,
-				    char *err, size_t errlen)
-{
-	if (key_check(key, err, errlen) < 0 || ttl_check(ttl, err, errlen) < 0)
-		return AM_STORE_ERROR;
-	return noted(s, s->ops->touch(s, key, ttl, now, err, errlen), err);
-}
 
 /* Delete a record (NOTFOUND when absent). */
 enum am_store_status am_store_del(struct am_store *s, const char *key, int64_t now, char *err,

@@ -81,9 +81,6 @@ struct am_store_ops {
 	enum am_store_status (*set)(struct am_store *s, const char *key,
 				    const struct am_store_value *v, long ttl, int64_t now,
 				    char *err, size_t errlen);
-	/* Give an existing record a new lifetime; NOTFOUND when absent. */
-	enum am_store_status (*touch)(struct am_store *s, const char *key, long ttl, int64_t now,
-				      char *err, size_t errlen);
 	enum am_store_status (*del)(struct am_store *s, const char *key, int64_t now, char *err,
 				    size_t errlen);
 	/* Remove expired records now; *purged = how many (memcached: 0, the
@@ -142,8 +139,6 @@ enum am_store_status am_store_add(struct am_store *s, const char *key,
 enum am_store_status am_store_set(struct am_store *s, const char *key,
 				  const struct am_store_value *v, long ttl, int64_t now, char *err,
 				  size_t errlen);
-enum am_store_status am_store_touch(struct am_store *s, const char *key, long ttl, int64_t now,
-				    char *err, size_t errlen);
 enum am_store_status am_store_del(struct am_store *s, const char *key, int64_t now, char *err,
 				  size_t errlen);
 enum am_store_status am_store_purge(struct am_store *s, int64_t now, size_t *purged, char *err,

@@ -51,7 +51,7 @@ struct lmdb_store {
 
 /* One write operation run inside a write transaction. */
 struct wop {
-	enum { W_ADD, W_SET, W_TOUCH, W_DEL } kind;
+	enum { W_ADD, W_SET, W_DEL } kind;
 	const char *key;
 	const struct am_store_value *v;
 	long ttl;
@@ -255,12 +255,6 @@ static int wop_run(MDB_txn *txn, const struct lmdb_store *ls, struct wop *w,
 		if (tree_full(txn, dbi, ls))
 			return MDB_MAP_FULL;
 		return rec_write(txn, dbi, w->key, w->now + w->ttl, w->v);
-	case W_TOUCH:
-		if (!live) {
-			*st = AM_STORE_NOTFOUND;
-			return 0;
-		}
-		return rec_write(txn, dbi, w->key, w->now + w->ttl, &cur);
 	case W_DEL:
 		rc = mdb_del(txn, dbi, &k, NULL);
 		if (rc == MDB_NOTFOUND || !live)
@@ -323,14 +317,6 @@ static enum am_store_status lmdb_set(struct am_store *s, const char *key,
 	return lmdb_write(s, &w, err, errlen);
 }
 
-/* New lifetime for a live record. */
-static enum am_store_status lmdb_touch(struct am_store *s, const char *key, long ttl,
-				       int64_t now, char *err, size_t errlen)
-{
-	struct wop w = {W_TOUCH, key, NULL, ttl, now, NULL};
-	return lmdb_write(s, &w, err, errlen);
-}
-
 /* Delete a record. */
 static enum am_store_status lmdb_del(struct am_store *s, const char *key, int64_t now,
 				     char *err, size_t errlen)
@@ -352,7 +338,7 @@ static void lmdb_destroy(struct am_store *s)
 }
 
 static const struct am_store_ops lmdb_ops = {
-	"lmdb", lmdb_get, lmdb_add, lmdb_set, lmdb_touch, lmdb_del, lmdb_purge, lmdb_destroy,
+	"lmdb", lmdb_get, lmdb_add, lmdb_set, lmdb_del, lmdb_purge, lmdb_destroy,
 };
 
 /* Open the environment and its main database. */

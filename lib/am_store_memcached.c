@@ -9,7 +9,7 @@
  * after `failure_limit` failures (its keys go to the next servers on the
  * ring, the other keys stay put) until it answers again. Optional replicas:
  * libmemcached copies only "set" to replicas, so with replicas an add is
- * followed by a set of the same value and a touch is done as get + set.
+ * followed by a set of the same value.
  *
  * A server that accepts connections but never answers leaves the ring
  * after failure_limit timeouts in a row, or is skipped by a breaker: see
@@ -237,31 +237,6 @@ static enum am_store_status mc_set(struct am_store *s, const char *key,
 	return st;
 }
 
-/* New lifetime for an existing item (get + set when replicating). */
-static enum am_store_status mc_touch(struct am_store *s, const char *key, long ttl,
-				     int64_t now, char *err, size_t errlen)
-{
-	struct mc_call c;
-	enum am_store_status st = AM_STORE_OK;
-	memcached_return_t rc;
-	struct am_store_value v;
-	(void)now;
-	if (mc_begin(&c, s->impl, key, err, errlen) < 0)
-		return AM_STORE_ERROR;
-	if (c.m->conf.memcached_replicas > 0) {
-		st = mc_get_on(&c, &v, err, errlen);
-		rc = st == AM_STORE_OK ? mc_store_on(&c, 0, &v, ttl) : MEMCACHED_SUCCESS;
-	} else {
-		rc = memcached_touch(c.mc, key, strlen(key), mc_expiry(ttl));
-	}
-	if (rc == MEMCACHED_NOTFOUND)
-		st = AM_STORE_NOTFOUND;
-	else if (rc != MEMCACHED_SUCCESS)
-		st = mc_fail(&c, "touch", rc, err, errlen);
-	mc_end(&c);
-	return st;
-}
-
 /* Delete an item. */
 static enum am_store_status mc_del(struct am_store *s, const char *key, int64_t now,
 				   char *err, size_t errlen)
@@ -309,7 +284,7 @@ static void mc_destroy(struct am_store *s)
 }
 
 static const struct am_store_ops mc_ops = {
-	"memcached", mc_get, mc_add, mc_set, mc_touch, mc_del, mc_purge, mc_destroy,
+	"memcached", mc_get, mc_add, mc_set, mc_del, mc_purge, mc_destroy,
 };
 
 /* Apply every behaviour to the master before any clone is made. */

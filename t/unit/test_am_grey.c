@@ -297,6 +297,54 @@ static void test_lifecycle(void)
 	rig_close(&x);
 }
 
+/* The record of a known triplet or network as stored now. */
+static struct am_store_value stored(struct rig *x, const char *key)
+{
+	struct am_store_value v = {0, 0, 0, 0};
+	char err[256];
+	if (am_store_get(x->store, key, x->now, &v, err, sizeof(err)) != AM_STORE_OK)
+		printf("# no record %s: %s\n", key, err);
+	return v;
+}
+
+/* A passed record in use is rewritten once its last refresh is 1/64 of
+ * pass_lifetime old (13.5 h of 36 days), not on every message. */
+static void test_refresh(void)
+{
+	struct rig x;
+	struct am_grey_result res;
+	const char *a = "<alice@sender.example>", *b = "<bob@rcpt.example>";
+	static const char *const awl3[] = {"auto_whitelist", "3", NULL};
+	char net[64], tkey[AM_STORE_KEY_MAX + 1], nkey[AM_STORE_KEY_MAX + 1];
+	int64_t passed, listed;
+	rig_open(&x, "refresh.lmdb", awl3);
+	am_grey_network(x.cfg, mx.ip, NULL, net, sizeof(net));
+	am_grey_triplet_key(net, "alice@sender.example", "bob@rcpt.example", tkey);
+	am_grey_network_key(net, nkey);
+
+	rcpt_at(&x, &mx, a, b, NULL, &res);
+	x.now += 300;
+	is_int(rcpt_at(&x, &mx, a, b, NULL, &res), AM_GREY_PASS, "refresh: the triplet passes");
+	passed = x.now;
+	x.now += 13 * 3600;
+	is_int(rcpt_at(&x, &mx, a, b, NULL, &res), AM_GREY_PASS, "refresh: 13 h later, known");
+	is_int(stored(&x, tkey).last_seen, passed, "... its record is not rewritten (13 h < 13.5 h)");
+	x.now += 3600;
+	is_int(rcpt_at(&x, &mx, a, b, NULL, &res), AM_GREY_PASS, "refresh: 14 h after the pass");
+	is_int(stored(&x, tkey).last_seen, x.now, "... the record is rewritten (refreshed)");
+	x.now += 36 * 24 * 3600 - 60;
+	is_int(rcpt_at(&x, &mx, a, b, NULL, &res), AM_GREY_WHITELISTED,
+	       "36 days after the refresh: still known; three passes whitelisted the network");
+	listed = stored(&x, nkey).last_seen;
+	x.now += 3600;
+	is_int(rcpt_at(&x, &mx, a, b, NULL, &res), AM_GREY_WHITELISTED, "whitelisted network: an hour later");
+	is_int(stored(&x, nkey).last_seen, listed, "... its counter is not rewritten");
+	x.now += 14 * 3600;
+	is_int(rcpt_at(&x, &mx, a, b, NULL, &res), AM_GREY_WHITELISTED, "whitelisted network: 15 h later");
+	is_int(stored(&x, nkey).last_seen, x.now, "... its counter is refreshed");
+	rig_close(&x);
+}
+
 /* Pass n distinct triplets from client c (new, then retry). */
 static int pass_triplets(struct rig *x, const struct am_grey_client *c, int n, int from)
 {
@@ -551,6 +599,7 @@ int main(void)
 	test_network_and_keys();
 	test_lists();
 	test_lifecycle();
+	test_refresh();
 	test_auto_whitelist();
 	test_rules();
 	test_who();

@@ -1,7 +1,7 @@
 /*
  * test_am_store.c - unit tests of the greylisting store layer: SHA-256 (the
  * key hash), the value encoding, memcached's 30-day expiry rule, the LMDB
- * backend (create-if-absent, expiry, touch, purge, map full, state kept
+ * backend (create-if-absent, expiry, refresh by set, purge, map full, state kept
  * across close and reopen), the check of an existing LMDB file (truncated,
  * not LMDB; refused or moved aside) and the registry that keeps one
  * environment per file. Runs in a temporary directory.
@@ -91,11 +91,9 @@ static void test_lmdb_store(void)
 	       "get at expiry: gone");
 	is_int(am_store_add(s, "k1", &v, 100, 1100, &got, err, sizeof(err)), AM_STORE_OK,
 	       "add over an expired record");
-	is_int(am_store_touch(s, "k1", 1000, 1150, err, sizeof(err)), AM_STORE_OK, "touch");
+	is_int(am_store_set(s, "k1", &v, 1000, 1150, err, sizeof(err)), AM_STORE_OK, "set again");
 	is_int(am_store_get(s, "k1", 2100, &got, err, sizeof(err)), AM_STORE_OK,
-	       "touch extended the lifetime");
-	is_int(am_store_touch(s, "nope", 10, 1150, err, sizeof(err)), AM_STORE_NOTFOUND,
-	       "touch absent: notfound");
+	       "set again: a new lifetime");
 	v.state = AM_STORE_PASSED;
 	is_int(am_store_set(s, "k1", &v, 10, 1200, err, sizeof(err)), AM_STORE_OK, "set replaces");
 	ok(am_store_get(s, "k1", 1205, &got, err, sizeof(err)) == AM_STORE_OK &&
