@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "am_arc_int.h"
+#include "am_dkim_keycache.h"
 
 #define KEY_TXT_MAX 4096
 
@@ -92,6 +93,23 @@ static const unsigned char *spki_rsa(const unsigned char *der, size_t len, size_
 	return bits + 1;
 }
 
+/* k if it is an RSA key of at least 1024 bits (RFC 8301 3.2), else NULL
+ * with the reason (k freed). */
+static EVP_PKEY *rsa_checked(EVP_PKEY *k, char *err, size_t errlen)
+{
+	if (k == NULL || EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA) {
+		snprintf(err, errlen, "bad RSA key");
+		EVP_PKEY_free(k);
+		return NULL;
+	}
+	if (EVP_PKEY_get_bits(k) < 1024) {
+		snprintf(err, errlen, "RSA key of %d bits", EVP_PKEY_get_bits(k));
+		EVP_PKEY_free(k);
+		return NULL;
+	}
+	return k;
+}
+
 /* The public key of p= (SubjectPublicKeyInfo, or a bare RSAPublicKey as
  * some signers publish; raw 32 bytes for ed25519). */
 static EVP_PKEY *decode_key(const unsigned char *der, size_t len, bool ed25519, char *err,
@@ -107,24 +125,21 @@ static EVP_PKEY *decode_key(const unsigned char *der, size_t len, bool ed25519, 
 		return k;
 	}
 	size_t inner_len;
-	const unsigned char *inner = spki_rsa(der, len, &inner_len);
+	const unsigned char *inner;
 
+	if ((k = am_dkim_keycache_find(der, len)) != NULL)
+		return rsa_checked(k, err, errlen);
+	inner = spki_rsa(der, len, &inner_len);
 	if (inner != NULL)
 		k = d2i_PublicKey(EVP_PKEY_RSA, NULL, &inner, (long)inner_len);
 	else if ((k = d2i_PUBKEY(NULL, &p, (long)len)) == NULL) {
+		/* a bare RSAPublicKey: ours alone, never offered to DKIM's cache,
+		 * whose d2i_PUBKEY_bio would refuse these bytes */
 		p = der;
-		k = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)len);
+		return rsa_checked(d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)len), err, errlen);
 	}
-	if (k == NULL || EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA) {
-		snprintf(err, errlen, "bad RSA key");
-		EVP_PKEY_free(k);
-		return NULL;
-	}
-	if (EVP_PKEY_get_bits(k) < 1024) {   /* RFC 8301 3.2 */
-		snprintf(err, errlen, "RSA key of %d bits", EVP_PKEY_get_bits(k));
-		EVP_PKEY_free(k);
-		return NULL;
-	}
+	if ((k = rsa_checked(k, err, errlen)) != NULL)
+		am_dkim_keycache_keep(der, len, k);
 	return k;
 }
 

@@ -39,7 +39,9 @@ void am_log_escape(const char *in, char *out, size_t outlen)
 		if (*p <= 0x20 || *p >= 0x7f || *p == '"' || *p == '\\' || *p == '=')
 			plain = false;
 	if (plain) {
-		snprintf(out, outlen, "%s", in);
+		size_t n = strnlen(in, outlen - 1);
+		memcpy(out, in, n);
+		out[n] = '\0';
 		return;
 	}
 	out[o++] = '"';
@@ -73,14 +75,30 @@ static void queue_id_token(const char *in, char *out, size_t outlen)
 	out[o] = '\0';
 }
 
+/* Append text at out[len] as far as it fits; the new length. (The line
+ * is some 30 of these: plain copies, not a format string each.) */
+static size_t append(char *out, size_t outlen, size_t len, const char *text)
+{
+	size_t n = strnlen(text, outlen - len - 1);
+
+	memcpy(out + len, text, n);
+	out[len + n] = '\0';
+	return len + n;
+}
+
 /* Append " key=escaped(value)". */
 static void kv(char *out, size_t outlen, const char *key, const char *value)
 {
 	char esc[1024];
 	size_t len = strlen(out);
 
+	if (len + 1 >= outlen)
+		return;
 	am_log_escape(value ? value : "", esc, sizeof(esc));
-	snprintf(out + len, outlen - len, " %s=%s", key, esc);
+	len = append(out, outlen, len, " ");
+	len = append(out, outlen, len, key);
+	len = append(out, outlen, len, "=");
+	append(out, outlen, len, esc);
 }
 
 /* Append " iprev=result(verified name)" (RFC 8601 2.7.3). */

@@ -75,6 +75,33 @@ static void test_parse(const char *zone)
 	   am_dkim_keycache_hits() == h0, "truncated DER: no key, twice, nothing kept");
 }
 
+/* ARC's use: find and keep by bytes, shared with libopendkim's parse. */
+static void test_find_keep(const char *zone)
+{
+	unsigned char rsa[1024], other[1024];
+	size_t n1 = key_der(zone, "rsa2048", rsa, sizeof(rsa)), n2 = key_der(zone, "short", other, sizeof(other));
+	const unsigned char *p = rsa;
+	unsigned long h0;
+	long left;
+
+	am_dkim_keycache_clear();
+	ok(am_dkim_keycache_find(rsa, n1) == NULL, "find on an empty cache: nothing");
+	EVP_PKEY *k = d2i_PUBKEY(NULL, &p, (long)n1);
+	am_dkim_keycache_keep(rsa, n1, k);
+	EVP_PKEY *f = am_dkim_keycache_find(rsa, n1);
+	ok(f == k, "kept, then found: the same key");
+	ok(am_dkim_keycache_find(other, n2) == NULL, "other bytes: not found");
+	EVP_PKEY_free(f);
+	EVP_PKEY_free(k);   /* the cache still holds its own reference */
+	h0 = am_dkim_keycache_hits();
+	EVP_PKEY *d = parse(rsa, n1, &left);
+	ok(d != NULL && am_dkim_keycache_hits() == h0 + 1 && left == 0,
+	   "libopendkim's parse of the same bytes is answered by the kept key");
+	EVP_PKEY_free(d);
+	am_dkim_keycache_keep(rsa, 0, NULL);   /* nothing to keep: ignored */
+	am_dkim_keycache_clear();
+}
+
 /* The feed of one message into a verifier. */
 static int on_header(void *ctx, const char *name, const char *value)
 {
@@ -163,6 +190,7 @@ int main(void)
 	nl_zone[0] = '\n';
 	strcpy(nl_zone + 1, zone);
 	test_parse(nl_zone);
+	test_find_keep(nl_zone);
 	test_through_libopendkim(nl_zone);
 	am_dkim_keycache_clear();
 	free(nl_zone);
