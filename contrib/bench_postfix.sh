@@ -9,9 +9,16 @@
 
 CLK_TCK=${CLK_TCK:-$(getconf CLK_TCK)}
 
-# pf_bench_start: Postfix without a default milter, delivery discarded.
+# pf_bench_start: Postfix without a default milter, delivery discarded, and
+# no inflow control: with in_flow_delay (1 s by default) Postfix pauses a
+# new message for up to a second whenever arrivals outpace deliveries,
+# which at 50 sessions happened to a few percent of the messages of every
+# system, milter or none, and those pauses, not the filters, decided the
+# figures (one run measured authmilter at 0.50 of the null milter, the
+# next at 1.08).
 pf_bench_start() {
-	postfix_start --no-milter "virtual_transport = discard:" "smtpd_client_connection_count_limit = 0" \
+	postfix_start --no-milter "virtual_transport = discard:" "in_flow_delay = 0s" \
+		"smtpd_client_connection_count_limit = 0" \
 		"smtpd_client_message_rate_limit = 0" "smtpd_client_connection_rate_limit = 0" \
 		"smtpd_milter_maps =" "milter_connect_timeout = 30s" || return 1
 	PF_SYSTEMS=""
@@ -146,15 +153,19 @@ pf_sample() {
 
 # pf_matrix: every system at 1, 10 and 50 sessions with the 4 KB RSA
 # corpus, then at 10 with the 100 KB one; the systems take turns within
-# each step so load from elsewhere on the machine hits them alike.
+# each step so load from elsewhere on the machine hits them alike, and
+# each step runs BENCH_PF_ROUNDS times (default 3; BENCHMARKS.md reports
+# the median of each figure: one run through Postfix varies by 10-20%).
 # Message counts scale with BENCH_PF_SCALE (percent, default 100).
 pf_matrix() {
-	local step n corpus count sys scale=${BENCH_PF_SCALE:-100}
+	local step n corpus count sys round scale=${BENCH_PF_SCALE:-100}
 	for step in rsa4k:1:1000 rsa4k:10:2000 rsa4k:50:3000 big:10:400; do
 		IFS=: read -r corpus n count <<<"$step"
 		count=$((count * scale / 100))
-		for sys in $PF_SYSTEMS; do
-			pf_run "$sys" "$(pf_pids "$sys")" "$corpus" "$n" "$count"
+		for round in $(seq "${BENCH_PF_ROUNDS:-3}"); do
+			for sys in $PF_SYSTEMS; do
+				pf_run "$sys" "$(pf_pids "$sys")" "$corpus" "$n" "$count"
+			done
 		done
 	done
 }

@@ -7,9 +7,11 @@
 # field LINE KEY: a key=value of a results line.
 field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
-# get MODE SYSTEM CORPUS N KEY: one figure of one run ("" when not run).
+# get MODE SYSTEM CORPUS N KEY: one figure, the median over the runs of
+# that step (the lower middle one for an even count; "" when not run).
 get() {
-	field "$(grep "^$1 $2 $3 $4 " "$T/results" 2>/dev/null | head -1)" "$5"
+	grep "^$1 $2 $3 $4 " "$T/results" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$5=//p" | sort -g |
+		awk '{ v[NR] = $0 } END { if (NR) print v[int((NR + 1) / 2)] }'
 }
 
 # calc EXPR FORMAT A B: awk arithmetic on two figures ("n/a" if one is missing).
@@ -245,7 +247,10 @@ Peak RSS (VmHWM) over the whole benchmark: authmilter $((AM_RSS / 1024)) MB ($AM
   \`etc/postfix-main.cf\` literally), one smtpd port per system (\`-o
   smtpd_milters=...\`), mail discarded after the queue (\`discard:\`);
   \`smtp-source -s N\` sends the first message of the corpus, one message per
-  SMTP session; the systems take turns at each step. msg/s is accepted
+  SMTP session; the systems take turns at each step, each step run
+  ${BENCH_PF_ROUNDS:-3} times, and every figure is the median of its runs;
+  \`in_flow_delay = 0s\` (Postfix's inflow control otherwise pauses messages
+  for up to a second when arrivals outpace deliveries). msg/s is accepted
   messages over smtp-source's wall time; the CPU figures are taken over the
   smtp-source run and until the queue drained: the milter daemon's, and
   Postfix's (the master and its children, zombies included, utime + stime +

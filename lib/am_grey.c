@@ -11,7 +11,8 @@
  * "add" is atomic in both stores, so two MX hosts (or threads) that see the
  * same first attempt keep the first timer. Each pass also counts on the
  * network's counter; at auto_whitelist passes the network is let through.
- * A record in use is refreshed (rewritten with last_seen = now and a new
+ * A network found whitelisted is believed for a minute without asking the
+ * store again (am_grey_cache.c). A record in use is refreshed (rewritten with last_seen = now and a new
  * pass_lifetime) once its last refresh is REFRESH_FRACTION of that
  * lifetime old, not on every message: a known sender then costs one store
  * read per recipient, and a record still lives at least pass_lifetime
@@ -28,6 +29,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "am_grey_cache.h"
 #include "am_grey_list.h"
 
 enum { SKIP_DMARC = 1, SKIP_DKIM = 2, SKIP_SPF = 4 };
@@ -43,6 +45,7 @@ struct am_grey {
 	bool at_eom, all_clients;
 	unsigned skip_mask;
 	struct am_grey_words hosts, senders, rcpts, keywords;
+	struct am_grey_cache *listed;  /* networks whitelisted in the last minute */
 	int64_t (*clock)(void *arg);
 	void *clock_arg;
 };
@@ -136,8 +139,10 @@ static struct am_grey *grey_build(const struct am_config *cfg, char *err, size_t
 	char bad[64];
 	if (am_grey_config_check(cfg, err, errlen) < 0)
 		return NULL;
-	if (!(g = calloc(1, sizeof(*g))))
+	if (!(g = calloc(1, sizeof(*g))) || !(g->listed = am_grey_cache_new())) {
+		free(g);
 		return snprintf(err, errlen, "out of memory"), NULL;
+	}
 	g->cfg = cfg;
 	g->at_eom = strcasecmp(cfg->grey_stage, "eom") == 0;
 	g->all_clients = strcasecmp(cfg->grey_clients, "all") == 0;
@@ -196,6 +201,7 @@ void am_grey_free(struct am_grey *g)
 	am_grey_words_free(&g->senders);
 	am_grey_words_free(&g->rcpts);
 	am_grey_words_free(&g->keywords);
+	am_grey_cache_free(g->listed);
 	free(g);
 }
 
@@ -329,19 +335,21 @@ static bool network_listed(const struct am_grey *g, const char *network, int64_t
 {
 	char key[AM_STORE_KEY_MAX + 1], err[256], text[300];
 	struct am_store_value v;
-	enum am_store_status st;
+	uint32_t passes;
 	if (g->cfg->grey_auto_whitelist <= 0)
 		return false;
 	am_grey_network_key(network, key);
-	st = counted(res, am_store_get(g->store, key, now, &v, err, sizeof(err)));
-	if (st == AM_STORE_OK && v.count >= (uint32_t)g->cfg->grey_auto_whitelist) {
-		snprintf(text, sizeof(text), "auto-whitelisted network %s (%u passes)", network,
-			 (unsigned)v.count);
-		set_outcome(res, AM_GREY_WHITELISTED, text);
+	if (!am_grey_cache_listed(g->listed, key, now, &passes)) {
+		if (counted(res, am_store_get(g->store, key, now, &v, err, sizeof(err))) != AM_STORE_OK ||
+		    v.count < (uint32_t)g->cfg->grey_auto_whitelist)
+			return false;
 		refresh(g, key, v, now, res);
-		return true;
+		am_grey_cache_note(g->listed, key, now, v.count);
+		passes = v.count;
 	}
-	return false;
+	snprintf(text, sizeof(text), "auto-whitelisted network %s (%u passes)", network, (unsigned)passes);
+	set_outcome(res, AM_GREY_WHITELISTED, text);
+	return true;
 }
 
 /* Count one pass on the network (best effort: a lost increment under a

@@ -16,6 +16,7 @@
 #include "am_config.h"
 #include "am_dns.h"
 #include "am_grey.h"
+#include "am_grey_cache.h"
 #include "am_grey_list.h"
 #include "am_store.h"
 #include "tap.h"
@@ -342,6 +343,17 @@ static void test_refresh(void)
 	x.now += 14 * 3600;
 	is_int(rcpt_at(&x, &mx, a, b, NULL, &res), AM_GREY_WHITELISTED, "whitelisted network: 15 h later");
 	is_int(stored(&x, nkey).last_seen, x.now, "... its counter is refreshed");
+	/* the answer "whitelisted" is reused for a minute (am_grey_cache.c) */
+	char err[256];
+	is_int(am_store_del(x.store, nkey, x.now, err, sizeof(err)), AM_STORE_OK,
+	       "the network's record deleted behind greylisting's back");
+	x.now += AM_GREY_CACHE_SECONDS - 1;
+	is_int(rcpt_at(&x, &mx, a, b, NULL, &res), AM_GREY_WHITELISTED,
+	       "59 s later: still whitelisted, the store not asked");
+	ok(strstr(res.reason, "(3 passes)") != NULL, "... with the count the store gave (%s)", res.reason);
+	x.now += 1;
+	is_int(rcpt_at(&x, &mx, a, b, NULL, &res), AM_GREY_NEW,
+	       "a minute later the store is asked again: no network record, the expired triplet starts over");
 	rig_close(&x);
 }
 
