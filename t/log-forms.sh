@@ -6,7 +6,8 @@
 # signature and why, the DMARC record, tag and alignment modes, iprev),
 # [log] format = json through the real daemon (one JSON object a line, the
 # same fields and values as the key=value form, hostile HELO text escaped)
-# and contrib/authmilter-report reading both forms to the same report.
+# and contrib/authmilter-report reading both forms to the same report; in
+# the foreground without a syslog socket, no syslog() attempt per line.
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 . "$top_srcdir/t/lib/daemon_config.sh"
 . "$top_srcdir/t/lib/daemon_auth.sh"
@@ -142,4 +143,32 @@ is "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["decisions"])'
 # r FILE: the report's counts (not its clock: the runs may straddle an hour).
 r() { $PY -c 'import json, sys; r = json.load(open(sys.argv[1])); print({k: v for k, v in r.items() if k not in ("first", "last", "per_hour")})' "$1"; }
 is "$(r "$T/report-json.json")" "$(r "$T/report-text.json")" "report: the same counts from either form"
+
+# ---- no syslog socket: in the foreground the lines go to stderr alone ----
+# (glibc's syslog() would try socket+connect+close for every line; the
+# daemon looks for /dev/log every 10 s instead.)
+if [ -e /dev/log ]; then
+	skip "this machine has a syslog socket (/dev/log): the path without one is not reachable here"
+	skip "(the same)"
+elif ! command -v strace >/dev/null; then
+	skip "strace is not installed: cannot count connect() calls"
+	skip "(the same)"
+else
+	daemon_config "$T/nosyslog.ini"
+	daemon_start "$T/nosyslog.ini" || bail_out "daemon (no syslog) did not start"
+	strace -f -qq -e trace=connect -o "$T/nosyslog.strace" -p "$AM_DAEMON_PID" 2>/dev/null &
+	st=$!
+	sleep 1   # attached to every thread
+	for i in 1 2 3 4 5; do
+		milter_drive -i 192.0.2.1 -H mx.pass.example -f '<a@pass.example>' -r "<b$i@rcpt.example>" \
+			"$T/pass.eml" >/dev/null
+	done
+	daemon_wait_log 'rcpt=<?b5@|action=accept .*b5@' 2>/dev/null
+	wait_for 10 test "$(grep -c ' action=accept ' "$T/daemon.log")" -ge 5
+	kill "$st" 2>/dev/null
+	wait "$st" 2>/dev/null
+	is "$(grep -c ' action=accept ' "$T/daemon.log")" 5 "no syslog socket: all 5 decision lines on stderr"
+	is "$(grep -c '/dev/log' "$T/nosyslog.strace")" 0 "... and no connect() to /dev/log for any of them"
+	daemon_stop_clean
+fi
 done_testing
