@@ -262,8 +262,9 @@ Peak RSS (VmHWM) over the whole benchmark: authmilter $((AM_RSS / 1024)) MB ($AM
   run, the systems taking turns; latency from connect to the end-of-message reply.
 - **CPU** is utime + stime from /proc/PID/stat (for the peers summed over
   both daemons), in milliseconds per message.
-- The machine has no syslog daemon, so every filter's per-message syslog()
-  call fails fast.
+- The machine has no syslog daemon, so the peers' per-message syslog()
+  calls fail fast; authmilter runs in the foreground and, without a syslog
+  socket, writes its lines to stderr (a file) alone.
 
 ## How to rerun
 
