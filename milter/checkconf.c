@@ -4,7 +4,8 @@
  * pidfile's directories exist (or can be made), the files the daemon reads
  * are readable and the greylist store's directory writable by that user
  * (not by root: `-n` usually runs as root, for whom access() says yes to
- * everything), the nameservers and the metrics address parse. Start and
+ * everything), the nameservers parse (the metrics address is parsed with
+ * the rest of the configuration, am_runtime_check_config). Start and
  * `-n` run the same checks; errors name FILE:LINE of the key (or say the
  * value is the default). Warnings (a DNS budget below one query's timeout,
  * a quarantine threshold above the reject one) do not stop the start.
@@ -22,7 +23,6 @@
 #include <unistd.h>
 
 #include "am_dns.h"
-#include "am_metrics.h"
 #include "checkconf.h"
 #include "daemon.h"
 
@@ -217,10 +217,6 @@ static void warnings(const char *path, const struct am_config *cfg, am_checkconf
 int am_checkconf(const char *path, const struct am_config *cfg, am_checkconf_warn_fn warn,
 		 struct am_checkconf_user *u, char *err, size_t errlen)
 {
-	struct sockaddr_storage sa;
-	socklen_t salen;
-	char why[600];
-
 	if (check_user(path, cfg, u, err, errlen) != 0)
 		return -1;
 	if (cfg->dmarc_enable && cfg->dmarc_discovery != NULL && strcasecmp(cfg->dmarc_discovery, "psl") == 0 &&
@@ -238,8 +234,6 @@ int am_checkconf(const char *path, const struct am_config *cfg, am_checkconf_war
 	if (cfg->pidfile != NULL && *cfg->pidfile != '\0' &&
 	    check_parent(path, "milter", "pidfile", cfg->pidfile, false, err, errlen) != 0)
 		return -1;
-	if (am_metrics_parse_listen(cfg->metrics_listen, &sa, &salen, why, sizeof(why)) != 0)
-		return fail_at(path, "metrics", "listen", why, err, errlen);
 	if (check_dns(path, cfg, err, errlen) != 0)
 		return -1;
 	warnings(path, cfg, warn);
