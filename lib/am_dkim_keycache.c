@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "am_dkim_keycache.h"
+#include "am_fnv.h"
 
 #define KEYCACHE_SLOTS 64
 #define KEYCACHE_MAX_DER 4096 /* RSA-4096 SPKI is ~550 bytes */
@@ -80,10 +81,8 @@ unsigned long am_dkim_keycache_hits(void)
 /* FNV-1a of the DER, to pick a slot. */
 static size_t slot_of(const unsigned char *der, size_t len)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = am_fnv_bytes(AM_FNV_OFFSET, der, len);
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ der[i]) * 1099511628211ULL;
 	return (size_t)(h ^ (h >> 32)) % KEYCACHE_SLOTS;
 }
 

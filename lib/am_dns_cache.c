@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "am_dns_cache.h"
+#include "am_fnv.h"
 
 #define AM_DNS_LOCKS 64
 #define AM_DNS_NAME_MAX 256
@@ -49,11 +50,8 @@ static int normalise(const char *name, char out[AM_DNS_NAME_MAX])
 /* FNV-1a over the normalised name and the type. */
 static size_t slot_of(const struct am_dns_cache *c, const char *key, enum am_rrtype type)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = (am_fnv_str(AM_FNV_OFFSET, key) ^ (unsigned)type) * AM_FNV_PRIME;
 
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	h = (h ^ (unsigned)type) * 1099511628211ULL;
 	return (size_t)(h ^ (h >> 29)) & c->mask;
 }
 

@@ -12,11 +12,12 @@
  * same first attempt keep the first timer. Each pass also counts on the
  * network's counter; at auto_whitelist passes the network is let through.
  * A network found whitelisted is believed for a minute without asking the
- * store again (am_grey_cache.c). A record in use is refreshed (rewritten with last_seen = now and a new
- * pass_lifetime) once its last refresh is REFRESH_FRACTION of that
- * lifetime old, not on every message: a known sender then costs one store
- * read per recipient, and a record still lives at least pass_lifetime
- * minus that fraction (35.4 of 36 days) after its last use.
+ * store again (am_grey_cache.c). A record in use is refreshed (rewritten
+ * with last_seen = now and a new pass_lifetime) once its last refresh is
+ * 1/REFRESH_FRACTION of that lifetime old, not on every message: a known
+ * sender then costs one store read per recipient, and a record still lives
+ * at least pass_lifetime minus that fraction (35.4 of 36 days) after its
+ * last use.
  * A store failure gives outcome error and, per on_store_error, accept or
  * 451 4.3.0. The key and list helpers are in am_grey_key.c and
  * am_grey_list.c; the stage rules are in am_grey.h.

@@ -13,6 +13,7 @@
  * to compare and copy.
  */
 #include "am_grey_cache.h"
+#include "am_fnv.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -53,10 +54,8 @@ void am_grey_cache_free(struct am_grey_cache *c)
 /* FNV-1a of the key, to pick a slot. */
 static size_t slot_of(const char *key)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = am_fnv_str(AM_FNV_OFFSET, key);
 
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
 	return (size_t)(h ^ (h >> 32)) & (SLOTS - 1);
 }
 
