@@ -162,6 +162,11 @@ cpu_ticks() {
 	echo $t
 }
 
+# per_msg_ms TICKS MESSAGES: CPU milliseconds per message (0 without messages).
+per_msg_ms() {
+	awk -v t="$1" -v hz="$CLK_TCK" -v m="${2:-0}" 'BEGIN { printf "%.3f", (m > 0 ? t / hz / m * 1000 : 0) }'
+}
+
 # sock_run NAME PIDS SOCKETS CORPUS CONNS: one milterload run of
 # BENCH_SECONDS; appends "sock NAME CORPUS CONNS key=value... cpu_ms=MS"
 # (the filter's CPU milliseconds per message) to $T/results.
@@ -174,8 +179,7 @@ sock_run() {
 	c1=$(cpu_ticks "$pids")
 	sum=$(sed -n 's/^summary: //p' "$T/run.out")
 	msgs=$(printf '%s\n' "$sum" | sed -n 's/.*messages=\([0-9]*\).*/\1/p')
-	cpu=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v m="${msgs:-0}" \
-		'BEGIN { printf "%.3f", (m > 0 ? t / hz / m * 1000 : 0) }')
+	cpu=$(per_msg_ms $((c1 - c0)) "$msgs")
 	echo "sock $name $c $n $sum cpu_ms=$cpu" >>"$T/results"
 	echo "#   socket $name $c c=$n: $sum cpu=$cpu ms/msg"
 	[ -s "$T/run.err" ] && sed 's/^/#     /' "$T/run.err" | head -3

@@ -7,8 +7,6 @@
 # and the queue files. Load: Postfix's smtp-source, one message per SMTP
 # session. Measures; decides nothing about correctness beyond the sample.
 
-CLK_TCK=${CLK_TCK:-$(getconf CLK_TCK)}
-
 # pf_bench_start: Postfix without a default milter, delivery discarded, and
 # no inflow control: with in_flow_delay (1 s by default) Postfix pauses a
 # new message for up to a second whenever arrivals outpace deliveries,
@@ -104,7 +102,7 @@ pf_latency() {
 # "pf SYSTEM CORPUS SESSIONS rate=... cpu_ms=... pf_cpu_ms=... ..." to
 # $T/results. PIDS: the milter daemon's processes ("" for none).
 pf_run() {
-	local sys=$1 pids=$2 corpus=$3 n=$4 count=$5 off m0 m1 p0 p1 t0 t1 stats acc rate
+	local sys=$1 pids=$2 corpus=$3 n=$4 count=$5 off m0 m1 p0 p1 t0 t1 stats acc rate mcpu pcpu
 	wait_for 60 pf_queue_empty # the previous run's latency messages
 	off=$(stat -c %s "$AM_PF_LOG")
 	p0=$(pf_cpu_ticks)
@@ -119,15 +117,10 @@ pf_run() {
 	stats="$(pf_log_stats "$off") $(pf_latency "$sys" "$corpus" "$n" $((count / 4 > 100 ? count / 4 : 100)))"
 	acc=$(field "$stats" accepted)
 	rate=$(awk -v m="${acc:-0}" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", m / (b - a) }')
-	echo "pf $sys $corpus $n rate=$rate $stats cpu_ms=$(per_msg_ms $((m1 - m0)) "$acc")" \
-		"pf_cpu_ms=$(per_msg_ms $((p1 - p0)) "$acc")" >>"$T/results"
-	echo "#   postfix $sys $corpus s=$n: $rate msg/s $stats milter $(per_msg_ms $((m1 - m0)) "$acc") ms/msg" \
-		"postfix $(per_msg_ms $((p1 - p0)) "$acc") ms/msg"
-}
-
-# per_msg_ms TICKS MESSAGES: CPU milliseconds per message.
-per_msg_ms() {
-	awk -v t="$1" -v hz="$CLK_TCK" -v m="${2:-0}" 'BEGIN { printf "%.3f", (m > 0 ? t / hz / m * 1000 : 0) }'
+	mcpu=$(per_msg_ms $((m1 - m0)) "$acc")
+	pcpu=$(per_msg_ms $((p1 - p0)) "$acc")
+	echo "pf $sys $corpus $n rate=$rate $stats cpu_ms=$mcpu pf_cpu_ms=$pcpu" >>"$T/results"
+	echo "#   postfix $sys $corpus s=$n: $rate msg/s $stats milter $mcpu ms/msg postfix $pcpu ms/msg"
 }
 
 # pf_sample SYSTEM: one message through SYSTEM's smtpd delivered into the

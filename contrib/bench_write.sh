@@ -128,7 +128,7 @@ arc_targets() {
 # targets: the issue-17 targets and issue 14's ARC cost, each with the
 # figure and met or not.
 targets() {
-	local n d rows=""
+	local n d
 	echo "| target | measured | |"
 	echo "|---|---|---|"
 	for n in $CONNS; do
