@@ -175,12 +175,13 @@ static void ub_query(struct am_dns *dns, const char *name, enum am_rrtype type, 
 {
 	struct ub_impl *u = dns->impl;
 	struct pending *p;
-	struct timespec until = deadline_after(timeout_ms);
+	struct timespec until;
 	int64_t asked_ms = am_dns_now_ms();
 	int id = 0;
 
 	if (am_dns_cache_get(u->cache, name, type, asked_ms, ans))
 		return;
+	until = deadline_after(timeout_ms);   /* only a query sent waits */
 	if ((p = pending_new()) == NULL) {
 		ans->status = AM_DNS_ERROR;
 		return;
