@@ -98,8 +98,6 @@ ok "$([ "$errors" -le 2 ]; echo $?)" "after $RETRY s: tried again, at most failu
 like "$NEW" "memcached 127\.0\.0\.1:$HUNG: back in the ring" "logged: back in the ring"
 like "$NEW" "memcached 127\.0\.0\.1:$HUNG: 2 timeouts in a row: out of the ring" "... and out again"
 ok "$(daemon_alive; echo $?)" "the daemon is alive"
-daemon_stop
-is "$?" 0 "daemon stopped cleanly"
-unlike "$(cat "$T/daemon.log")" 'AddressSanitizer|runtime error|LeakSanitizer' "no sanitizer report"
+daemon_stop_clean
 
 done_testing

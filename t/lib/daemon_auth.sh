@@ -52,12 +52,3 @@ built_with_asan() {
 	ldd "$top_builddir/milter/authmilter" 2>/dev/null | grep -q libasan
 }
 
-# daemon_stop_clean: stop the daemon; it must exit 0 and its log must hold
-# no sanitizer report (ASan/LSan/UBSan builds print them there and UBSan
-# does not change the exit status).
-daemon_stop_clean() {
-	daemon_stop
-	ok $? "daemon stopped with exit status 0"
-	unlike "$(cat "$T/daemon.log")" 'runtime error:|ERROR: (Address|Leak)Sanitizer|SUMMARY: .*Sanitizer' \
-		"no sanitizer report in the daemon log"
-}

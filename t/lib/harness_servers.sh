@@ -295,6 +295,16 @@ daemon_stop() {
 	return $st
 }
 
+# daemon_stop_clean: stop the daemon; it must exit 0 and its log must hold
+# no sanitizer report (ASan/LSan/UBSan builds print them there, LSan only
+# at exit, and UBSan does not change the exit status).
+daemon_stop_clean() {
+	daemon_stop
+	ok $? "daemon stopped with exit status 0"
+	unlike "$(cat "$T/daemon.log")" 'runtime error|AddressSanitizer|LeakSanitizer|SUMMARY: .*Sanitizer' \
+		"no sanitizer report in the daemon log"
+}
+
 # daemon_reload: SIGUSR1 (reload the configuration).
 daemon_reload() {
 	kill -USR1 "${_h_daemon_pid:?daemon not running}"
