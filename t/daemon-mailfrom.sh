@@ -28,8 +28,8 @@ printf 'From: <a@b.example>\nTo: <bob@rcpt.example>\nSubject: path\n\nBody.\n' >
 spf() {
 	local from=$1
 	shift
-	milter_drive -i 192.0.2.1 -H mx.b.example -f "$from" -r '<bob@rcpt.example>' "$@" "$T/m.eml" 2>&1 |
-		sed -n 's/^insheader 1 Authentication-Results: //p' | sed 's/; /\n/g' | grep '^spf=' | grep -v 'smtp\.helo'
+	send spf -i 192.0.2.1 -H mx.b.example -f "$from" -r '<bob@rcpt.example>' "$@" "$T/m.eml"
+	ar_entries spf | grep -v 'smtp\.helo'
 }
 
 is "$(spf '<a@ b.example>' -m '{mail_addr}=')" "spf=none (MAIL FROM is not one mailbox)" \
