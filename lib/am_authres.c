@@ -406,10 +406,7 @@ static bool id_is(const char *id, size_t len, const char *name, size_t namelen)
 /* Does the header's authserv-id equal ours (ignoring case and a final dot)? */
 bool am_authres_claims(const char *value, const char *authserv_id)
 {
-	char id[512];
-	size_t len = header_id(value, id, sizeof(id));
-
-	return id_is(id, len, authserv_id, strlen(authserv_id));
+	return am_authres_claims_any(value, authserv_id, NULL);
 }
 
 /* Ours, or one of the organisation's other authserv-ids? */

@@ -28,6 +28,17 @@ static bool log_to_stderr;   /* set once by am_log_open() before threads start *
 static bool log_no_syslog;
 static int log_stderr_max = LOG_DEBUG;
 
+/* Append text at out[len] as far as it fits; the new length. (The line
+ * is some 30 of these: plain copies, not a format string each.) */
+static size_t append(char *out, size_t outlen, size_t len, const char *text)
+{
+	size_t n = strnlen(text, outlen - len - 1);
+
+	memcpy(out + len, text, n);
+	out[len + n] = '\0';
+	return len + n;
+}
+
 /* Escape one value; see am_log.h. */
 void am_log_escape(const char *in, char *out, size_t outlen)
 {
@@ -43,9 +54,7 @@ void am_log_escape(const char *in, char *out, size_t outlen)
 		if (*p <= 0x20 || *p >= 0x7f || *p == '"' || *p == '\\' || *p == '=')
 			plain = false;
 	if (plain) {
-		size_t n = strnlen(in, outlen - 1);
-		memcpy(out, in, n);
-		out[n] = '\0';
+		append(out, outlen, 0, in);
 		return;
 	}
 	out[o++] = '"';
@@ -77,17 +86,6 @@ static void queue_id_token(const char *in, char *out, size_t outlen)
 			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", *p);
 	}
 	out[o] = '\0';
-}
-
-/* Append text at out[len] as far as it fits; the new length. (The line
- * is some 30 of these: plain copies, not a format string each.) */
-static size_t append(char *out, size_t outlen, size_t len, const char *text)
-{
-	size_t n = strnlen(text, outlen - len - 1);
-
-	memcpy(out + len, text, n);
-	out[len + n] = '\0';
-	return len + n;
 }
 
 /* Append " key=escaped(value)". */
