@@ -589,7 +589,9 @@ void am_dkim_eom(struct am_dkim_msg *m, struct am_dkim_result *out)
 	DKIM_SIGINFO **sigs = NULL;
 	int nsigs = 0;
 
-	memset(out, 0, sizeof(*out));
+	/* the signature slots (24 KB) are cleared one by one as they are
+	 * filled: readers stop at count */
+	out->count = out->unverified = 0;
 	out->checked = true;
 	if (!am_dkim_eoh(m))
 		return;
@@ -612,14 +614,17 @@ void am_dkim_eom(struct am_dkim_msg *m, struct am_dkim_result *out)
 			continue;
 		}
 		struct am_dkim_sig *s = &out->sigs[out->count++];
+		memset(s, 0, sizeof(*s));
 		fill_tags(m, sigs[i], s);
 		judge(m, sigs[i], (size_t)i, s);
 	}
 	if (nsigs == 0 && m->nsighdr > 0) {
 		/* libopendkim lost the list (it gave up early): say so per field */
-		for (unsigned i = 0; i < m->nsighdr && i < m->d->opt.max_signatures; i++)
-			verdict(&out->sigs[out->count++], AM_RES_TEMPERROR,
-				m->broken ? m->broken_why : "not verified");
+		for (unsigned i = 0; i < m->nsighdr && i < m->d->opt.max_signatures; i++) {
+			struct am_dkim_sig *s = &out->sigs[out->count++];
+			memset(s, 0, sizeof(*s));
+			verdict(s, AM_RES_TEMPERROR, m->broken ? m->broken_why : "not verified");
+		}
 		if (m->nsighdr > m->d->opt.max_signatures)
 			out->unverified = m->nsighdr - m->d->opt.max_signatures;
 	}

@@ -64,6 +64,7 @@ const struct dmarc_lookup *dmarc_fetch(struct dmarc_run *run, const char *domain
 		if (strcmp(run->cache[i].domain, domain) == 0)
 			return &run->cache[i];
 	if (run->ncache == DMARC_CACHE_MAX) {
+		memset(&run->overflow, 0, sizeof run->overflow);
 		run->overflow.state = LK_TEMP;
 		snprintf(run->overflow.detail, sizeof run->overflow.detail, "too many DMARC look-ups");
 		return &run->overflow;

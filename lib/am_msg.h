@@ -11,6 +11,7 @@
 
 #include "am_addr.h"
 #include "am_dns.h"
+#include "am_from.h"
 #include "am_results.h"
 
 struct am_runtime;
@@ -55,6 +56,8 @@ struct am_msg {
 	bool body_wanted;            /* some check reads the body */
 	char *from[AM_MAX_FROM];     /* raw From header values, for DMARC */
 	unsigned nfrom;
+	bool authors_parsed;         /* authors below holds from[] parsed */
+	struct am_from authors;      /* once the headers are in (am_session.c) */
 	char bimi_selector[256];     /* BIMI: the first BIMI-Selector value ("" if too long) */
 	unsigned nbimi_selectors;    /* BIMI: how many BIMI-Selector headers */
 	struct am_arc_msg *arc;      /* ARC verification in progress, or NULL */
@@ -90,6 +93,8 @@ struct am_conn {
 	void *on_decision_arg;
 };
 
+/* Clear a newly allocated connection (and its message). */
+void am_conn_clear(struct am_conn *c);
 /* Release what the message holds and clear it. */
 void am_msg_reset(struct am_msg *m);
 /* New HELO (or STARTTLS): forget the HELO identity's result. */

@@ -29,12 +29,13 @@
 /* Open a session; the connection keeps rt until it closes. */
 struct am_conn *am_session_open(struct am_runtime *rt, const char *conn_id)
 {
-	struct am_conn *c = calloc(1, sizeof(*c));
+	struct am_conn *c = malloc(sizeof(*c));
 
 	if (c == NULL) {
 		am_runtime_unref(rt);
 		return NULL;
 	}
+	am_conn_clear(c);
 	c->rt = rt;
 	snprintf(c->id, sizeof(c->id), "%s", conn_id);
 	return c;
@@ -370,15 +371,19 @@ static int grow_deletes(struct am_msg *m)
 	return 0;
 }
 
+/* The quarantine marker's name: [dmarc] marker_header, or the default. */
+static const char *marker_name(const struct am_config *cfg)
+{
+	return cfg->dmarc_marker_header && cfg->dmarc_marker_header[0] ? cfg->dmarc_marker_header
+									 : AM_MARKER_HEADER;
+}
+
 /* Remember a forged copy of a header only we may write, for deletion. */
 static void track_forgery(struct am_msg *m, const char *name, const char *value)
 {
 	for (size_t t = 0; t < AM_TRACKED_HEADERS && tracked[t].name; t++) {
-		/* The marker's name is configurable ([dmarc] marker_header). */
-		const char *tname = strcmp(tracked[t].name, AM_MARKER_HEADER) == 0 &&
-						    m->rt->cfg->dmarc_marker_header && m->rt->cfg->dmarc_marker_header[0]
-					    ? m->rt->cfg->dmarc_marker_header
-					    : tracked[t].name;
+		const char *tname = strcmp(tracked[t].name, AM_MARKER_HEADER) == 0
+					    ? marker_name(m->rt->cfg) : tracked[t].name;
 		if (!am_header_name_is(name, tname))
 			continue;
 		m->seen[t]++;
@@ -423,17 +428,30 @@ void am_session_header(struct am_conn *c, const char *name, const char *value)
 	track_forgery(m, name, value);
 }
 
+/* The From headers parsed, once the headers are all in: for DKIM at end
+ * of headers and DMARC at end of message. */
+static const struct am_from *authors(struct am_msg *m)
+{
+	if (!m->authors_parsed) {
+		am_from_parse((const char *const *)m->from, m->nfrom < AM_MAX_FROM ? m->nfrom : AM_MAX_FROM,
+			      &m->authors);
+		if (m->nfrom > AM_MAX_FROM) /* unread headers could name any author: refuse */
+			am_from_too_many_headers(&m->authors, m->nfrom, AM_MAX_FROM);
+		m->authors_parsed = true;
+	}
+	return &m->authors;
+}
+
 /* Tell DKIM the author domains, so that past max_signatures it verifies
  * the signatures that can align with them first. */
 static void dkim_authors(struct am_msg *m)
 {
-	struct am_from from;
+	const struct am_from *from = authors(m);
 	const char *domains[AM_FROM_MAX_DOMAINS];
 
-	am_from_parse((const char *const *)m->from, m->nfrom < AM_MAX_FROM ? m->nfrom : AM_MAX_FROM, &from);
-	for (size_t i = 0; i < from.ndomains; i++)
-		domains[i] = from.domains[i];
-	am_dkim_set_authors(m->dkim, domains, from.ndomains);
+	for (size_t i = 0; i < from->ndomains; i++)
+		domains[i] = from->domains[i];
+	am_dkim_set_authors(m->dkim, domains, from->ndomains);
 }
 
 /* End of headers: does any check need the body? */
@@ -501,9 +519,8 @@ static void fresh_budget(struct am_conn *c, struct am_msg *m)
 /* DMARC on the From headers seen and the SPF and DKIM results. */
 static void run_dmarc(struct am_conn *c, struct am_msg *m)
 {
-	struct am_from from;
 	struct am_dmarc_input in = {
-		.from = &from, .client_ip = c->client_ip[0] ? &c->ip : NULL,
+		.from = authors(m), .client_ip = c->client_ip[0] ? &c->ip : NULL,
 		.spf = &m->results.spf_mailfrom, .dkim = &m->results.dkim,
 		.list_id = m->list_id[0] ? m->list_id : NULL,
 		.list_post = m->list_post[0] ? m->list_post : NULL,
@@ -512,9 +529,6 @@ static void run_dmarc(struct am_conn *c, struct am_msg *m)
 	/* Only a forward-confirmed name may name a forwarder. */
 	if (c->ptr_verified)
 		in.client_host = c->client_host;
-	am_from_parse((const char *const *)m->from, m->nfrom < AM_MAX_FROM ? m->nfrom : AM_MAX_FROM, &from);
-	if (m->nfrom > AM_MAX_FROM) /* unread headers could name any author: refuse */
-		am_from_too_many_headers(&from, m->nfrom, AM_MAX_FROM);
 	am_dmarc_check(m->rt->dmarc, m->rt->dns, &m->budget, &in, &m->results.dmarc);
 }
 
@@ -554,7 +568,10 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 	struct am_msg *m = &c->msg;
 	int64_t t0 = am_metrics_clock(c->metrics);
 
-	memset(e, 0, sizeof(*e));
+	/* the texts (9 KB) are read only under their add_ flags */
+	e->add_authres = e->add_marker = e->add_bimi_location = false;
+	e->ndeletes = 0;
+	e->deletes = NULL;
 	if (m->dkim != NULL) {
 		am_dkim_eom(m->dkim, &m->results.dkim);
 		am_dkim_msg_free(m->dkim);
@@ -576,10 +593,7 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 	am_metrics_dns(c->metrics, &m->budget);
 	if (v->mark[0] != '\0') {
 		e->add_marker = true;
-		snprintf(e->marker_name, sizeof(e->marker_name), "%s",
-			 m->rt->cfg->dmarc_marker_header && m->rt->cfg->dmarc_marker_header[0]
-				 ? m->rt->cfg->dmarc_marker_header
-				 : AM_MARKER_HEADER);
+		snprintf(e->marker_name, sizeof(e->marker_name), "%s", marker_name(m->rt->cfg));
 		snprintf(e->marker, sizeof(e->marker), "%s", v->mark);
 	}
 	if (m->results.bimi.result == AM_BIMI_PASS)

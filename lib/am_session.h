@@ -22,7 +22,8 @@
  * marker_header renames it). Incoming copies are always deleted. */
 #define AM_MARKER_HEADER "X-Authmilter-Quarantine"
 
-/* Header changes to make at end of message. */
+/* Header changes to make at end of message; a text is set only when its
+ * add_ flag is. */
 struct am_edits {
 	unsigned ndeletes;               /* deletes[] sorted: highest index first */
 	const struct am_header_delete *deletes; /* the message's: valid until its reset */
