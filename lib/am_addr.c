@@ -150,8 +150,9 @@ void am_cidr_list_free(struct am_cidr_list *list)
 	list->count = 0;
 }
 
-/* Turn an IPv4-mapped IPv6 address (::ffff:a.b.c.d) into plain IPv4. */
-static struct am_ip unmap_v4(const struct am_ip *ip)
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) as plain IPv4; any other
+ * address as it is. */
+struct am_ip am_ip_unmap_v4(const struct am_ip *ip)
 {
 	static const unsigned char prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	struct am_ip out = *ip;
@@ -167,7 +168,7 @@ static struct am_ip unmap_v4(const struct am_ip *ip)
 /* First network of list that contains ip, or NULL. */
 const struct am_cidr *am_cidr_list_match(const struct am_cidr_list *list, const struct am_ip *ip)
 {
-	struct am_ip plain = unmap_v4(ip);
+	struct am_ip plain = am_ip_unmap_v4(ip);
 
 	for (size_t i = 0; i < list->count; i++) {
 		const struct am_cidr *c = &list->items[i];

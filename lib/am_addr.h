@@ -29,6 +29,9 @@ struct am_cidr_list {
 int am_ip_parse(const char *text, struct am_ip *ip);
 /* Format an address as text. */
 void am_ip_format(const struct am_ip *ip, char *out, size_t outlen);
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) as plain IPv4 (the rest of
+ * addr zero); any other address unchanged. */
+struct am_ip am_ip_unmap_v4(const struct am_ip *ip);
 /* Parse "addr[/len]"; writes the reason into err on failure. */
 int am_cidr_parse(const char *text, struct am_cidr *c, char *err, size_t errlen);
 /* Parse a list separated by commas and/or blanks; appends to list. */

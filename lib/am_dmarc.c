@@ -254,8 +254,7 @@ static int aligned(struct dmarc_run *run, const char *author, char *author_org, 
 	/* An organisational domain is a suffix of its name, so a name not
 	 * under the author's cannot align: no walk, no look-up a sender could
 	 * spend to push the author's own ones past DMARC_CACHE_MAX. */
-	size_t nl = strlen(norm), ol = strlen(author_org);
-	if (nl < ol || strcmp(norm + nl - ol, author_org) != 0 || (nl > ol && norm[nl - ol - 1] != '.'))
+	if (!dmarc_within(norm, author_org))
 		return 0;
 	if (dmarc_org(run, norm, org, sizeof org, why, sizeof why) < 0)
 		return -1;

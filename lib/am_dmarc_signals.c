@@ -69,14 +69,6 @@ static bool org_of(struct dmarc_run *run, const char *name, char *norm, char *or
 	       dmarc_org(run, norm, org, AM_DOMAIN_MAX, why, sizeof why) == 0;
 }
 
-/* Is name org itself or below it? (Organisational domains found by a tree
- * walk stop at the name itself when nothing above publishes DMARC.) */
-static bool within(const char *name, const char *org)
-{
-	size_t n = strlen(name), o = strlen(org);
-	return strcmp(name, org) == 0 || (n > o && name[n - o - 1] == '.' && strcmp(name + n - o, org) == 0);
-}
-
 /* The SPF-passing MAIL FROM domain, normalised, or false. */
 static bool spf_pass_domain(const struct am_dmarc_input *in, char *norm)
 {
@@ -92,10 +84,10 @@ static bool spf_pass_domain(const struct am_dmarc_input *in, char *norm)
 static bool client_in_org(const struct am_dmarc_input *in, const char *org)
 {
 	char dom[AM_DOMAIN_MAX], norm[AM_DOMAIN_MAX], why[96];
-	if (spf_pass_domain(in, dom) && within(dom, org))
+	if (spf_pass_domain(in, dom) && dmarc_within(dom, org))
 		return true;
 	return in->client_host && am_domain_normalize(in->client_host, norm, sizeof norm, why, sizeof why) == 0 &&
-	       within(norm, org);
+	       dmarc_within(norm, org);
 }
 
 /* A named forwarder ([dmarc] forwarder_*): network, verified host name,
@@ -157,7 +149,7 @@ static void mailing_list(struct dmarc_run *run, const struct am_dmarc_input *in,
 	sig->list = true;
 	am_header_sanitize(name, sig->list_id, sizeof sig->list_id);
 	if (!org_of(run, name, norm, org) || !spf_pass_domain(in, sdom) || !org_of(run, sdom, snorm, sorg) ||
-	    (strcmp(org, sorg) != 0 && !within(norm, sorg)))
+	    (strcmp(org, sorg) != 0 && !dmarc_within(norm, sorg)))
 		return;
 	sig->list_verified = true;
 	snprintf(sig->list_why, sizeof sig->list_why, "list %.60s, SPF pass for %.30s", norm, snorm);

@@ -4,6 +4,7 @@
  * test behind np=. Every look-up of a message goes through one cache, so
  * policy discovery and the alignment walks never ask twice, and the whole
  * message is bounded (DMARC_CACHE_MAX names, each walk AM_DMARC_WALK_MAX).
+ * Also the name helpers they share (labels, suffixes, "within").
  * No policy decisions here.
  */
 #include "am_dmarc_int.h"
@@ -55,6 +56,13 @@ static void pick_record(struct dmarc_lookup *lk, const struct am_dns_answer *ans
 		}
 	}
 	lk->state = n == 1 ? LK_RECORD : n > 1 ? LK_MULTI : LK_NONE;
+}
+
+/* Is name org itself or a name below it (a label boundary before org)? */
+bool dmarc_within(const char *name, const char *org)
+{
+	size_t n = strlen(name), o = strlen(org);
+	return strcmp(name, org) == 0 || (n > o && name[n - o - 1] == '.' && strcmp(name + n - o, org) == 0);
 }
 
 /* Fetch (or recall) the DMARC record at _dmarc.<domain>. */

@@ -416,8 +416,14 @@ enum am_from_status am_from_parse_one(const char *value, struct am_from *out)
 	return am_from_parse(&value, 1, out);
 }
 
-/* Check LDH syntax and lengths of an ASCII domain name. */
-static int check_ldh(const char *d, char *err, size_t errlen)
+/* Check that d is an LDH domain name: labels of 1-63 ASCII letters,
+ * digits and hyphens, no hyphen at either end of one, at most 253 in all.
+ * With idna_free, also refuse a label with hyphens in its 3rd and 4th
+ * places, which leaves every "xn--" label to libidn2: a name passing then
+ * is what libidn2 would return merely lower-cased, so the IDNA mapping (a
+ * tenth of a message's instructions) is saved for the common all-ASCII
+ * domain. 0, or -1 with the reason in err (NULL and 0 allowed). */
+static int check_ldh(const char *d, bool idna_free, char *err, size_t errlen)
 {
 	size_t total = strlen(d), label = 0;
 	if (total == 0 || total > 253) {
@@ -427,12 +433,13 @@ static int check_ldh(const char *d, char *err, size_t errlen)
 	for (size_t i = 0; i <= total; i++) {
 		unsigned char c = (unsigned char)d[i];
 		if (c == '.' || c == '\0') {
-			if (label == 0 || label > 63 || d[i - 1] == '-' || d[i - label] == '-') {
+			if (label == 0 || label > 63 || d[i - 1] == '-' || d[i - label] == '-' ||
+			    (idna_free && label >= 4 && d[i - label + 2] == '-' && d[i - label + 3] == '-')) {
 				snprintf(err, errlen, "bad label in domain %.64s", d);
 				return -1;
 			}
 			label = 0;
-		} else if (isalnum(c) || c == '-') {
+		} else if ((isalnum(c) && c < 0x80) || c == '-') {
 			label++;
 		} else {
 			snprintf(err, errlen, "invalid character 0x%02x in domain", c);
@@ -440,34 +447,6 @@ static int check_ldh(const char *d, char *err, size_t errlen)
 		}
 	}
 	return 0;
-}
-
-/* True when libidn2 would return d merely lower-cased: ASCII letters,
- * digits and hyphens only, every label 1-63 long, no hyphen at either end
- * or in the 3rd and 4th places (which also leaves every "xn--" label to
- * libidn2), at most 253 in all. Saves the IDNA mapping (a tenth of a
- * message's instructions) for the common all-ASCII domain. */
-static bool plain_ldh(const char *d)
-{
-	size_t label = 0, i = 0;
-
-	for (;; i++) {
-		unsigned char c = (unsigned char)d[i];
-		if (c == '.' || c == '\0') {
-			if (label == 0 || label > 63 || d[i - 1] == '-' || d[i - label] == '-' ||
-			    (label >= 4 && d[i - label + 2] == '-' && d[i - label + 3] == '-'))
-				return false;
-			if (c == '\0')
-				return i <= 253;
-			label = 0;
-		} else if (isalnum(c) && c < 0x80) {
-			label++;
-		} else if (c == '-') {
-			label++;
-		} else {
-			return false;
-		}
-	}
 }
 
 /* Normalise a domain to a lower-case A-label (see am_from.h). */
@@ -486,7 +465,7 @@ int am_domain_normalize(const char *in, char *out, size_t outlen, char *err, siz
 		snprintf(err, errlen, "empty label in domain");
 		return -1;
 	}
-	if (plain_ldh(buf)) {
+	if (check_ldh(buf, true, NULL, 0) == 0) {
 		if (len >= outlen) {
 			snprintf(err, errlen, "domain too long");
 			return -1;
@@ -501,7 +480,7 @@ int am_domain_normalize(const char *in, char *out, size_t outlen, char *err, siz
 		snprintf(err, errlen, "invalid IDN: %s", idn2_strerror(rc));
 		return -1;
 	}
-	int ret = check_ldh((const char *)alabel, err, errlen);
+	int ret = check_ldh((const char *)alabel, false, err, errlen);
 	if (ret == 0) {
 		for (char *c = (char *)alabel; *c; c++)
 			*c = (char)tolower((unsigned char)*c);

@@ -131,7 +131,6 @@ void am_grey_norm_sender(const struct am_config *cfg, const char *sender, char *
 int am_grey_network(const struct am_config *cfg, const char *ip, const char *spf_domain,
 		    char *out, size_t outlen)
 {
-	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	struct am_ip a;
 	char text[INET6_ADDRSTRLEN];
 	unsigned prefix;
@@ -143,11 +142,7 @@ int am_grey_network(const struct am_config *cfg, const char *ip, const char *spf
 	}
 	if (am_ip_parse(ip, &a) != 0)
 		return -1;
-	if (a.family == AF_INET6 && memcmp(a.addr, mapped, 12) == 0) {
-		memmove(a.addr, a.addr + 12, 4);
-		memset(a.addr + 4, 0, 12);
-		a.family = AF_INET;
-	}
+	a = am_ip_unmap_v4(&a);
 	prefix = (unsigned)(a.family == AF_INET ? cfg->grey_ipv4_prefix : cfg->grey_ipv6_prefix);
 	am_ip_mask(&a, prefix);
 	am_ip_format(&a, text, sizeof(text));

@@ -210,17 +210,15 @@ static bool spells_ipv4(const char *host, const unsigned char *o)
 bool am_grey_host_dynamic(const struct am_grey_words *keywords, const char *host,
 			  const char *ip)
 {
-	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	struct am_ip a;
 	if (am_grey_no_ptr(host))
 		return false;
 	if (has_keyword_label(host, keywords))
 		return true;
 	if (ip && am_ip_parse(ip, &a) == 0) {
+		a = am_ip_unmap_v4(&a);
 		if (a.family == AF_INET)
 			return spells_ipv4(host, a.addr);
-		if (memcmp(a.addr, mapped, 12) == 0)
-			return spells_ipv4(host, a.addr + 12);
 	}
 	return false;
 }

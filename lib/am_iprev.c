@@ -87,17 +87,12 @@ static void confirm(struct am_dns *dns, struct am_dns_budget *budget, const stru
 void am_iprev_check(struct am_dns *dns, struct am_dns_budget *budget, const struct am_ip *ip,
 		    struct am_iprev_result *out)
 {
-	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	struct am_ip v = *ip;
+	struct am_ip v = am_ip_unmap_v4(ip);   /* ::ffff:a.b.c.d is a.b.c.d */
 	struct am_dns_answer ptr;
 	char qname[80];
 
 	memset(out, 0, sizeof(*out));
 	out->checked = true;
-	if (v.family == AF_INET6 && memcmp(v.addr, mapped, 12) == 0) {   /* ::ffff:a.b.c.d */
-		memmove(v.addr, v.addr + 12, 4);
-		v.family = AF_INET;
-	}
 	am_ip_format(&v, out->address, sizeof(out->address));
 	am_iprev_ptr_name(&v, qname, sizeof(qname));
 	am_dns_query(dns, budget, qname, AM_RR_PTR, &ptr);
