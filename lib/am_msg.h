@@ -13,6 +13,7 @@
 #include "am_dns.h"
 #include "am_from.h"
 #include "am_results.h"
+#include "am_session.h"
 
 struct am_runtime;
 struct am_dkim_msg;
@@ -21,13 +22,6 @@ struct am_metrics;
 
 #define AM_MAX_FROM 8           /* From headers kept for DMARC; more: AM_FROM_OVER_LIMIT, refused */
 #define AM_TRACKED_HEADERS 4    /* header names we may delete (am_session.c) */
-
-/* An incoming header to delete: its name and its 1-based index among the
- * headers of that name (what smfi_chgheader wants). */
-struct am_header_delete {
-	char name[32];
-	unsigned index;
-};
 
 struct am_msg {
 	bool active;                 /* between MAIL and end/abort */

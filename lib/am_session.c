@@ -619,3 +619,24 @@ void am_session_abort(struct am_conn *c)
 	am_metrics_dns(c->metrics, &c->msg.budget);
 	am_msg_reset(&c->msg);
 }
+
+bool am_session_in_message(const struct am_conn *c)
+{
+	return c->msg.active;
+}
+
+bool am_session_wants_body(const struct am_conn *c)
+{
+	return c->msg.body_wanted;
+}
+
+void am_session_set_metrics(struct am_conn *c, struct am_metrics *metrics)
+{
+	c->metrics = metrics;
+}
+
+void am_session_on_decision(struct am_conn *c, void (*fn)(void *arg, const char *line), void *arg)
+{
+	c->on_decision = fn;
+	c->on_decision_arg = arg;
+}

@@ -14,8 +14,19 @@
 
 #include "am_authres.h"
 #include "am_bimi.h"
-#include "am_msg.h"
 #include "am_policy.h"
+
+/* A session's state: opaque outside lib/ (lib/am_msg.h). */
+struct am_conn;
+struct am_runtime;
+struct am_metrics;
+
+/* An incoming header to delete: its name and its 1-based index among the
+ * headers of that name (what smfi_chgheader wants). */
+struct am_header_delete {
+	char name[32];
+	unsigned index;
+};
 
 /* The default name of the header that marks mail a domain wanted
  * quarantined, when [dmarc] quarantine_action = accept ([dmarc]
@@ -68,5 +79,15 @@ void am_session_body(struct am_conn *c, const unsigned char *chunk, size_t len);
 void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e);
 /* The message was aborted (RSET, error, disconnect). */
 void am_session_abort(struct am_conn *c);
+
+/* Is a message under way (between MAIL and its end or abort)? */
+bool am_session_in_message(const struct am_conn *c);
+/* Does some check of the message read its body (known at end of headers)? */
+bool am_session_wants_body(const struct am_conn *c);
+/* Count the session's checks in this metrics registry (NULL: none). */
+void am_session_set_metrics(struct am_conn *c, struct am_metrics *metrics);
+/* Tools (the offline mode, replay tests): each decision line is also
+ * handed to fn (NULL: none). */
+void am_session_on_decision(struct am_conn *c, void (*fn)(void *arg, const char *line), void *arg);
 
 #endif

@@ -120,7 +120,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		am_log(LOG_ERR, "%s: cannot set up the connection; tempfailing", id);
 		return SMFIS_TEMPFAIL;
 	}
-	p->conn->metrics = runtime_slot->metrics;
+	am_session_set_metrics(p->conn, runtime_slot->metrics);
 	am_session_connect(p->conn, hostname, address_text(hostaddr, ip, sizeof(ip)),
 			   smfi_getsymval(ctx, "{client_ptr}"));
 	am_session_mta_name(p->conn, smfi_getsymval(ctx, "j"));
@@ -155,7 +155,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	struct priv *p = get_priv(ctx);
 	struct am_verdict v;
 
-	if (p == NULL || p->conn == NULL || !p->conn->msg.active)
+	if (p == NULL || p->conn == NULL || !am_session_in_message(p->conn))
 		return SMFIS_TEMPFAIL;
 	note_queue_id(ctx, p->conn);
 	am_session_rcpt(p->conn, argv[0], &v);
@@ -170,7 +170,7 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 		return SMFIS_TEMPFAIL;
 	/* Without a message (an earlier failure) the end of message tempfails;
 	 * a header reply may not even be expected. */
-	if (p->conn != NULL && p->conn->msg.active) {
+	if (p->conn != NULL && am_session_in_message(p->conn)) {
 		/* The checks want the exact bytes after the colon; an MTA that
 		 * refused SMFIP_HDR_LEADSPC stripped the usual single space. */
 		char *spaced = NULL;
@@ -186,7 +186,7 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 {
 	struct priv *p = get_priv(ctx);
 
-	if (p == NULL || p->conn == NULL || !p->conn->msg.active)
+	if (p == NULL || p->conn == NULL || !am_session_in_message(p->conn))
 		return SMFIS_TEMPFAIL;
 	am_session_eoh(p->conn);
 	return SMFIS_CONTINUE;
@@ -196,9 +196,9 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	struct priv *p = get_priv(ctx);
 
-	if (p == NULL || p->conn == NULL || !p->conn->msg.active)
+	if (p == NULL || p->conn == NULL || !am_session_in_message(p->conn))
 		return SMFIS_TEMPFAIL;
-	if (!p->conn->msg.body_wanted)
+	if (!am_session_wants_body(p->conn))
 		return p->can_skip ? SMFIS_SKIP : SMFIS_CONTINUE;
 	am_session_body(p->conn, chunk, len);
 	return SMFIS_CONTINUE;
@@ -211,7 +211,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	struct am_edits *e;
 	sfsistat rc;
 
-	if (p == NULL || p->conn == NULL || !p->conn->msg.active)
+	if (p == NULL || p->conn == NULL || !am_session_in_message(p->conn))
 		return SMFIS_TEMPFAIL;
 	if ((e = malloc(sizeof(*e))) == NULL)
 		return SMFIS_TEMPFAIL;

@@ -242,8 +242,7 @@ static int run_session(struct offline *o, struct am_runtime *rt, const struct am
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	o->conn->on_decision = on_decision;
-	o->conn->on_decision_arg = o;
+	am_session_on_decision(o->conn, on_decision, o);
 	snprintf(name, sizeof(name), "[%s]", a->client_ip);
 	am_session_connect(o->conn, a->client_name ? a->client_name : name, a->client_ip,
 			   a->client_ptr);

@@ -270,7 +270,7 @@ int main(int argc, char **argv)
 	if (rt == NULL)
 		return fprintf(stderr, "%s: %s\n", r.name, err), 2;
 	r.conn = am_session_open(am_runtime_ref(rt), "replay");
-	r.conn->on_decision = on_decision;
+	am_session_on_decision(r.conn, on_decision, NULL);
 	int rc = run_script(&r, in, 2, rt) == 0 ? 0 : 2;
 	am_session_close(r.conn);
 	am_runtime_unref(rt);
