@@ -66,26 +66,6 @@ static enum arc_kind kind_of(const char *name)
 	return ARC_OTHER;
 }
 
-/* value with every bare LF made CRLF (milters get LF-only folding). */
-static char *crlf_copy(const char *v, size_t *len)
-{
-	size_t n = 0, lfs = 0;
-
-	for (; v[n]; n++)
-		lfs += v[n] == '\n' && (n == 0 || v[n - 1] != '\r');
-	char *out = malloc(n + lfs + 1), *o = out;
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (v[i] == '\n' && (i == 0 || v[i - 1] != '\r'))
-			*o++ = '\r';
-		*o++ = v[i];
-	}
-	*o = '\0';
-	*len = (size_t)(o - out);
-	return out;
-}
-
 /* Keep one header field (within the caps) and count the ARC ones. */
 int am_arc_header(struct am_arc_msg *m, const char *name, const char *value)
 {
@@ -111,7 +91,7 @@ int am_arc_header(struct am_arc_msg *m, const char *name, const char *value)
 		m->hdrs = p;
 		m->cap = cap;
 	}
-	if ((h.name = strdup(name)) == NULL || (h.value = crlf_copy(value, &h.vlen)) == NULL) {
+	if ((h.name = strdup(name)) == NULL || (h.value = am_header_crlf(NULL, 0, value, &h.vlen)) == NULL) {
 		free(h.name);
 		return -1;
 	}

@@ -32,6 +32,7 @@
 #include "am_dkim_bodylen.h"
 #include "am_dkim_select.h"
 #include "am_dkim_keycache.h"
+#include "am_header.h"
 
 struct am_dkim {
 	DKIM_LIB *lib;
@@ -298,7 +299,7 @@ static void set_broken(struct am_dkim_msg *m, const char *what, DKIM_STAT st)
 /* One header field, "name:value" with LF-only line ends made CRLF. */
 int am_dkim_header(struct am_dkim_msg *m, const char *name, const char *value)
 {
-	size_t nlen = strlen(name), vlen = strlen(value), o = 0;
+	size_t nlen = strlen(name), len;
 	bool is_sig;
 	char *buf;
 	DKIM_STAT st;
@@ -308,18 +309,9 @@ int am_dkim_header(struct am_dkim_msg *m, const char *name, const char *value)
 	is_sig = nlen == 14 && strncasecmp(name, "DKIM-Signature", 14) == 0;
 	if (m->eoh_done || nlen == 0)
 		return 0;
-	if ((buf = malloc(nlen + 1 + 2 * vlen + 1)) == NULL)
+	if ((buf = am_header_crlf(name, nlen, value, &len)) == NULL)
 		return -1;
-	memcpy(buf, name, nlen);
-	o = nlen;
-	buf[o++] = ':';
-	for (size_t i = 0; i < vlen; i++) {
-		if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r'))
-			buf[o++] = '\r';
-		buf[o++] = value[i];
-	}
-	buf[o] = '\0';
-	st = dkim_header(m->dkim, (u_char *)buf, o);
+	st = dkim_header(m->dkim, (u_char *)buf, len);
 	free(buf);
 	if (is_sig) {
 		/* libopendkim keeps a malformed signature (BADSIGHANDLES) and
