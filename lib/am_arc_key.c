@@ -1,7 +1,8 @@
 /*
  * am_arc_key.c - ARC signing keys and signature checks on OpenSSL: the
  * key record at <s>._domainkey.<d> (RFC 6376 3.6.1) fetched through the
- * shared DNS layer under the message's budget, RFC 8301's rules (RSA of
+ * shared DNS layer under the message's budget and chosen among the TXT
+ * records as DKIM chooses (am_dkim_pick_key), RFC 8301's rules (RSA of
  * at least 1024 bits, SHA-256 only) and Ed25519 keys (RFC 8463). Each
  * (selector, domain) is looked up and parsed once per message, and at
  * most AM_ARC_MAX_KEYS of them: a 50-instance chain with 50 selectors
@@ -15,6 +16,7 @@
 #include <strings.h>
 
 #include "am_arc_int.h"
+#include "am_dkim.h"
 #include "am_dkim_keycache.h"
 
 #define KEY_TXT_MAX 4096
@@ -178,12 +180,11 @@ static int parse_record(struct am_arc_key *key, const char *txt)
 	return -1;
 }
 
-/* Look the key up: the first TXT record saying v=DKIM1, else the first. */
+/* Look the key up; the record is chosen as DKIM chooses it. */
 static void fetch(struct am_arc_key *key, struct am_dns *dns, struct am_dns_budget *budget)
 {
 	struct am_dns_answer ans;
 	char name[AM_DOMAIN_MAX + 80], *txt = malloc(KEY_TXT_MAX);
-	int pick = -1;
 
 	if (txt == NULL) {
 		snprintf(key->err, sizeof(key->err), "out of memory");
@@ -191,19 +192,9 @@ static void fetch(struct am_arc_key *key, struct am_dns *dns, struct am_dns_budg
 	}
 	snprintf(name, sizeof(name), "%s._domainkey.%s", key->sel, key->dom);
 	am_dns_query(dns, budget, name, AM_RR_TXT, &ans);
-	for (size_t i = 0; ans.status == AM_DNS_OK && i < ans.count; i++) {
-		if (am_dns_txt(&ans.rr[i], txt, KEY_TXT_MAX) != 0)
-			continue;
-		if (pick < 0)
-			pick = (int)i;
-		if (strncmp(txt + strspn(txt, " \t"), "v=DKIM1", 7) == 0) {
-			pick = (int)i;
-			break;
-		}
-	}
 	if (ans.status != AM_DNS_OK)
 		snprintf(key->err, sizeof(key->err), "key %s: %s", key->sel, am_dns_status_name(ans.status));
-	else if (pick < 0 || am_dns_txt(&ans.rr[pick], txt, KEY_TXT_MAX) != 0)
+	else if (am_dkim_pick_key(&ans, txt, KEY_TXT_MAX, NULL) != 0)
 		snprintf(key->err, sizeof(key->err), "key %s: no usable record", key->sel);
 	else
 		(void)parse_record(key, txt);

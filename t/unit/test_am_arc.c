@@ -6,7 +6,8 @@
  * i=51, unknown algorithms, garbage tags, a 100 KB b=, a chain of 50):
  * each ends fail or none with a reason, within the DNS cap; and one
  * Ed25519 set (RFC 8463) signed here with OpenSSL over our own
- * canonicalisation, through verification and trust (python3-dkim's
+ * canonicalisation, through verification, trust and the choice of the
+ * key record among a selector's TXT records (python3-dkim's
  * arc_sign signs RSA only). RSA chains from an independent signer are
  * tested in t/daemon-arc.sh and t/arc-conformance.sh.
  */
@@ -407,6 +408,25 @@ static void test_chain_of_50(EVP_PKEY *k, const char *b64)
 	free(c);
 }
 
+/* Among a selector's TXT records the key is the one saying v=DKIM1 (then
+ * ';', ' ' or the end), as DKIM chooses: "v=DKIM10" is not it. */
+static void test_key_choice(const struct ed_set *e, const char *b64)
+{
+	char table[512], err[128];
+	struct am_arc_result r;
+	struct am_dns *dns;
+
+	snprintf(table, sizeof(table),
+		 "ed._domainkey.example.org TXT v=DKIM10; k=ed25519; p=%s\n"
+		 "ed._domainkey.example.org TXT v=DKIM1; k=ed25519; p=%s\n", b64, b64);
+	dns = am_dns_table_new(table, err, sizeof(err));
+	if (!ok(dns != NULL, "table with two key records: %s", dns ? "ok" : err))
+		return;
+	ed_check(dns, e, "hi\r\n", "example.org", &r);
+	ok(r.result == AM_RES_PASS, "v=DKIM10 first, v=DKIM1 second: the second is the key (%s)", r.reason);
+	am_dns_destroy(dns);
+}
+
 /* Ed25519 keys and signatures (RFC 8463), and the trust step on them. */
 static void test_ed25519(void)
 {
@@ -435,6 +455,7 @@ static void test_ed25519(void)
 	ed_check(dns, &e, "hi!\r\n", "example.org", &r);
 	ok(r.result == AM_RES_FAIL && !r.trusted_author_pass && strstr(r.reason, "body hash") != NULL,
 	   "Ed25519 set, body changed: fail (%s)", r.reason);
+	test_key_choice(&e, b64);
 	e.as[strlen(e.as) - 5] ^= 1;
 	ed_check(dns, &e, "hi\r\n", "example.org", &r);
 	ok(r.result == AM_RES_FAIL && strstr(r.reason, "ARC-Seal i=1") != NULL,
