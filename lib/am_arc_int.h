@@ -1,7 +1,7 @@
 /*
  * am_arc_int.h - the parts of the ARC verifier shared by its files and its
- * unit test and fuzz target: the DKIM tag-list parser and base64
- * (am_arc_tag.c), header and body canonicalisation (am_arc_canon.c), key
+ * unit test and fuzz target: the DKIM tag-list parser, colon-separated
+ * tag values and base64 (am_arc_tag.c), header and body canonicalisation (am_arc_canon.c), key
  * records and signature checks on OpenSSL (am_arc_key.c), and the parsed
  * ARC sets (am_arc.c) that the trust step (am_arc_trust.c) reads.
  * Not a public interface: the session uses am_arc.h only.
@@ -43,6 +43,12 @@ const struct am_arc_tag *am_arc_tag_get(const struct am_arc_tags *t, const char 
 bool am_arc_tag_is(const struct am_arc_tag *t, const char *s);
 /* Copy the tag's value into out (NUL-terminated); -1 when it does not fit. */
 int am_arc_tag_copy(const struct am_arc_tag *t, char *out, size_t outlen);
+/* The next element of a colon-separated value (h=, s=) after *pos (0 to
+ * start): true with *len bytes at *elem, false at the end. Colons and
+ * folding white space separate elements; empty ones are skipped. */
+bool am_arc_tag_list_next(const struct am_arc_tag *t, size_t *pos, const char **elem, size_t *len);
+/* Is word (any case) an element of the colon-separated value? */
+bool am_arc_tag_list_has(const struct am_arc_tag *t, const char *word);
 /* Decode base64 ignoring folding white space. 0 with *n bytes, or -1
  * (bad character, bad padding, too long for out). */
 int am_arc_base64(const char *in, size_t len, unsigned char *out, size_t outlen, size_t *n);

@@ -29,25 +29,6 @@ struct am_arc_key {
 	char err[96];
 };
 
-/* Does a colon-separated list (key h=, s=) contain word? */
-static bool list_has(const struct am_arc_tag *t, const char *word)
-{
-	size_t wl = strlen(word);
-	const char *p = t->val, *end = t->val + t->vlen;
-
-	while (p < end) {
-		while (p < end && (*p == ' ' || *p == '\t' || *p == ':'))
-			p++;
-		const char *q = p;
-		while (q < end && *q != ':' && *q != ' ' && *q != '\t')
-			q++;
-		if ((size_t)(q - p) == wl && strncasecmp(p, word, wl) == 0)
-			return true;
-		p = q;
-	}
-	return false;
-}
-
 /* One DER element at *p (within end): its tag and contents; -1 if bad. */
 static int der_next(const unsigned char **p, const unsigned char *end, unsigned char tag,
 		    const unsigned char **body, size_t *len)
@@ -164,9 +145,9 @@ static int parse_record(struct am_arc_key *key, const char *txt)
 		snprintf(key->err, sizeof(key->err), "bad v= in key record");
 	else if (k != NULL && !am_arc_tag_is(k, "rsa") && !am_arc_tag_is(k, "ed25519"))
 		snprintf(key->err, sizeof(key->err), "unknown key type k=");
-	else if (h != NULL && !list_has(h, "sha256"))
+	else if (h != NULL && !am_arc_tag_list_has(h, "sha256"))
 		snprintf(key->err, sizeof(key->err), "key record excludes sha256");
-	else if (s != NULL && !list_has(s, "*") && !list_has(s, "email"))
+	else if (s != NULL && !am_arc_tag_list_has(s, "*") && !am_arc_tag_list_has(s, "email"))
 		snprintf(key->err, sizeof(key->err), "key record not for email");
 	else if (p == NULL || p->vlen == 0)
 		snprintf(key->err, sizeof(key->err), p ? "key revoked" : "no p= in key record");

@@ -8,7 +8,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "am_arc_int.h"
 #include "am_header.h"
@@ -72,23 +71,6 @@ static bool parse_canon(const struct am_arc_tag *c, struct am_arc_sig *sig)
 	return true;
 }
 
-/* Does h= name ARC-Seal (which an AMS must never sign)? */
-static bool signs_seal(const struct am_arc_tag *h)
-{
-	const char *p = h->val, *end = h->val + h->vlen;
-
-	while (p < end) {
-		p += strspn(p, " \t\r\n:");
-		const char *q = p;
-		while (q < end && *q != ':' && *q != ' ' && *q != '\t' && *q != '\r' && *q != '\n')
-			q++;
-		if (q - p == 8 && strncasecmp(p, "arc-seal", 8) == 0)
-			return true;
-		p = q;
-	}
-	return false;
-}
-
 /* The checks an AMS alone needs: bh=, h=, c=. NULL or what is wrong. */
 static const char *check_ams(struct am_arc_sig *sig)
 {
@@ -98,7 +80,7 @@ static const char *check_ams(struct am_arc_sig *sig)
 
 	if (bh == NULL || am_arc_base64(bh->val, bh->vlen, sig->bh, sizeof(sig->bh), &n) != 0 || n != 32)
 		return "missing or bad bh=";
-	if (h == NULL || signs_seal(h))
+	if (h == NULL || am_arc_tag_list_has(h, "ARC-Seal"))   /* an AMS must never sign it */
 		return h ? "h= signs ARC-Seal" : "missing h=";
 	if (!parse_canon(am_arc_tag_get(&sig->tags, "c"), sig))
 		return "bad c=";
@@ -180,28 +162,23 @@ static void add_signed(struct am_arc_buf *buf, const struct am_arc_msg *m, const
 		       bool relaxed)
 {
 	unsigned char used[AM_ARC_MAX_HEADERS] = {0};
-	const char *p = h->val, *end = h->val + h->vlen;
+	size_t pos = 0, n;
+	const char *elem;
 	char name[128];
 
-	while (p < end) {
-		p += strspn(p, " \t\r\n:");
-		const char *q = p;
-		while (q < end && *q != ':' && *q != ' ' && *q != '\t' && *q != '\r' && *q != '\n')
-			q++;
-		size_t n = (size_t)(q - p);
-		if (n > 0 && n < sizeof(name)) {
-			memcpy(name, p, n);
-			name[n] = '\0';
-			for (size_t k = m->nhdrs; k-- > 0;) {
-				if (used[k] || !am_header_name_is(m->hdrs[k].name, name))
-					continue;
-				used[k] = 1;
-				am_arc_canon_header(buf, m->hdrs[k].name, m->hdrs[k].value, m->hdrs[k].vlen,
-						    relaxed, true);
-				break;
-			}
+	while (am_arc_tag_list_next(h, &pos, &elem, &n)) {
+		if (n >= sizeof(name))
+			continue;
+		memcpy(name, elem, n);
+		name[n] = '\0';
+		for (size_t k = m->nhdrs; k-- > 0;) {
+			if (used[k] || !am_header_name_is(m->hdrs[k].name, name))
+				continue;
+			used[k] = 1;
+			am_arc_canon_header(buf, m->hdrs[k].name, m->hdrs[k].value, m->hdrs[k].vlen, relaxed,
+					    true);
+			break;
 		}
-		p = q;
 	}
 }
 

@@ -1,7 +1,7 @@
 /*
  * test_am_arc.c - unit tests of the ARC verifier's parts that need no
- * signer: the tag-list parser, base64, body canonicalisation (RFC 6376
- * 3.4.3/3.4.4 vectors), AAR reading, the trusted-sealers list, and bad
+ * signer: the tag-list parser and its colon-separated values, base64,
+ * body canonicalisation (RFC 6376 3.4.3/3.4.4 vectors), AAR reading, the trusted-sealers list, and bad
  * input through the whole verifier (duplicate and missing instances, i=0,
  * i=51, unknown algorithms, garbage tags, a 100 KB b=, a chain of 50):
  * each ends fail or none with a reason, within the DNS cap; and one
@@ -40,6 +40,23 @@ static void test_tags(void)
 	am_arc_tags_parse(" x = a b ; y=z", &t, err, sizeof(err));
 	ok(am_arc_tag_is(am_arc_tag_get(&t, "x"), "a b"), "value keeps inner space, trims ends");
 	ok(am_arc_tag_get(&t, "X") == NULL, "tag names are case-sensitive");
+}
+
+/* Colon-separated values (h=, s=): elements between colons and FWS. */
+static void test_tag_lists(void)
+{
+	struct am_arc_tags t;
+	char err[128], seen[64] = "";
+	const char *elem;
+	size_t pos = 0, len;
+
+	am_arc_tags_parse("h= :from : To:\r\n\tsubject::; s=email; k=sha1:SHA256", &t, err, sizeof(err));
+	while (am_arc_tag_list_next(am_arc_tag_get(&t, "h"), &pos, &elem, &len))
+		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "[%.*s]", (int)len, elem);
+	is_str(seen, "[from][To][subject]", "h= elements, empty ones skipped");
+	ok(am_arc_tag_list_has(am_arc_tag_get(&t, "k"), "sha256"), "list element in any case");
+	ok(!am_arc_tag_list_has(am_arc_tag_get(&t, "k"), "sha"), "a prefix is not an element");
+	ok(am_arc_tag_list_has(am_arc_tag_get(&t, "s"), "email"), "a one-element list");
 }
 
 /* base64 with folding white space; bad characters and padding fail. */
@@ -472,6 +489,7 @@ int main(void)
 					      "slow._domainkey.example.org TIMEOUT\n", err, sizeof(err));
 
 	test_tags();
+	test_tag_lists();
 	test_base64();
 	test_canon();
 	test_canon_runs();
