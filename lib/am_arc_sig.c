@@ -182,13 +182,34 @@ static void add_signed(struct am_arc_buf *buf, const struct am_arc_msg *m, const
 	}
 }
 
+/* buf holds the fields sig signs: append sig's own field (b= emptied),
+ * check sig over it all with its key, free buf. 0, or -1 with the reason
+ * after "<what> i=<i>: ". */
+static int add_self_and_verify(struct am_arc_msg *m, const struct am_arc_sig *sig, bool relaxed,
+			       struct am_arc_buf *buf, const char *what, unsigned i, char *err,
+			       size_t errlen)
+{
+	char why[160];
+	int rc = -1;
+
+	add_self(buf, &m->hdrs[sig->hdr], sig, relaxed);
+	if (buf->oom)
+		snprintf(why, sizeof(why), "out of memory");
+	else
+		rc = am_arc_verify(&m->keys, m->dns, m->budget, sig->s, sig->d, sig->alg, buf->p, buf->len,
+				   sig->b, sig->blen, why, sizeof(why));
+	if (rc != 0)
+		snprintf(err, errlen, "%s i=%u: %s", what, i, why);
+	am_arc_buf_free(buf);
+	return rc;
+}
+
 /* Verify instance i's AMS: body hash, then the signature over its h= fields. */
 int am_arc_ams_verify(struct am_arc_msg *m, unsigned i, const unsigned char bodyhash[32], char *err,
 		      size_t errlen)
 {
 	const struct am_arc_sig *sig = &m->sets[i].ams;
 	struct am_arc_buf buf = {0};
-	int rc;
 
 	if (!sig->ok) {
 		snprintf(err, errlen, "AMS i=%u: %s", i, sig->err);
@@ -199,19 +220,7 @@ int am_arc_ams_verify(struct am_arc_msg *m, unsigned i, const unsigned char body
 		return -1;
 	}
 	add_signed(&buf, m, am_arc_tag_get(&sig->tags, "h"), sig->relaxed_h);
-	add_self(&buf, &m->hdrs[sig->hdr], sig, sig->relaxed_h);
-	if (buf.oom) {
-		snprintf(err, errlen, "AMS i=%u: out of memory", i);
-		am_arc_buf_free(&buf);
-		return -1;
-	}
-	char why[160];
-	rc = am_arc_verify(&m->keys, m->dns, m->budget, sig->s, sig->d, sig->alg, buf.p, buf.len, sig->b,
-			   sig->blen, why, sizeof(why));
-	if (rc != 0)
-		snprintf(err, errlen, "AMS i=%u: %s", i, why);
-	am_arc_buf_free(&buf);
-	return rc;
+	return add_self_and_verify(m, sig, sig->relaxed_h, &buf, "AMS", i, err, errlen);
 }
 
 /* Verify instance i's seal over the sets 1..i, relaxed (RFC 8617 5.1.1). */
@@ -219,8 +228,6 @@ int am_arc_as_verify(struct am_arc_msg *m, unsigned i, char *err, size_t errlen)
 {
 	const struct am_arc_sig *sig = &m->sets[i].as;
 	struct am_arc_buf buf = {0};
-	char why[160];
-	int rc;
 
 	for (unsigned j = 1; j <= i; j++) {
 		const struct am_arc_hdr *aar = &m->hdrs[m->sets[j].aar];
@@ -231,16 +238,5 @@ int am_arc_as_verify(struct am_arc_msg *m, unsigned i, char *err, size_t errlen)
 		if (j < i)
 			am_arc_canon_header(&buf, as->name, as->value, as->vlen, true, true);
 	}
-	add_self(&buf, &m->hdrs[sig->hdr], sig, true);
-	if (buf.oom) {
-		snprintf(err, errlen, "ARC-Seal i=%u: out of memory", i);
-		am_arc_buf_free(&buf);
-		return -1;
-	}
-	rc = am_arc_verify(&m->keys, m->dns, m->budget, sig->s, sig->d, sig->alg, buf.p, buf.len, sig->b,
-			   sig->blen, why, sizeof(why));
-	if (rc != 0)
-		snprintf(err, errlen, "ARC-Seal i=%u: %s", i, why);
-	am_arc_buf_free(&buf);
-	return rc;
+	return add_self_and_verify(m, sig, true, &buf, "ARC-Seal", i, err, errlen);
 }
