@@ -25,15 +25,13 @@ struct am_arc_msg *am_arc_msg_new(struct am_dns *dns, struct am_dns_budget *budg
 {
 	struct am_arc_msg *m = calloc(1, sizeof(*m));
 
-	if (m == NULL || (m->trusted = strdup(opt->trusted_sealers ? opt->trusted_sealers : "")) == NULL) {
+	if (m == NULL) {
 		snprintf(err, errlen, "out of memory");
-		free(m);
 		return NULL;
 	}
 	m->dns = dns;
 	m->budget = budget;
 	m->opt = *opt;
-	m->opt.trusted_sealers = m->trusted;
 	if (m->opt.max_ams_checks < 1)
 		m->opt.max_ams_checks = 1;
 	return m;
@@ -53,7 +51,6 @@ void am_arc_msg_free(struct am_arc_msg *m)
 	am_arc_bodyhash_free(m->bodyhash[0]);
 	am_arc_bodyhash_free(m->bodyhash[1]);
 	am_arc_keys_free(&m->keys);
-	free(m->trusted);
 	free(m);
 }
 

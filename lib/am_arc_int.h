@@ -137,8 +137,10 @@ struct am_arc_set {
 struct am_arc_msg {
 	struct am_dns *dns;
 	struct am_dns_budget *budget;
+	/* A copy, but opt.trusted_sealers is the caller's string, not copied:
+	 * it outlives the message (the session's is the configuration of the
+	 * runtime generation the message holds a reference to). */
 	struct am_arc_options opt;
-	char *trusted;               /* copy of opt.trusted_sealers */
 	struct am_arc_hdr *hdrs;
 	size_t nhdrs, cap, bytes;
 	bool overflow;               /* past the header caps */
