@@ -89,7 +89,6 @@ struct am_arc_key;
 struct am_arc_keys {
 	size_t n;
 	struct am_arc_key *k[AM_ARC_MAX_KEYS];
-	unsigned lookups_refused;    /* look-ups past the cap */
 };
 
 /* Verify sig over data with the key at sel._domainkey.dom. 0 pass, -1 fail

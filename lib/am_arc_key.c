@@ -183,7 +183,8 @@ static void fetch(struct am_arc_key *key, struct am_dns *dns, struct am_dns_budg
 	free(txt);
 }
 
-/* The message's key for (sel, dom), looked up on first use. */
+/* The message's key for (sel, dom), looked up on first use; NULL past
+ * AM_ARC_MAX_KEYS (am_arc_verify says so in the reason). */
 static struct am_arc_key *get_key(struct am_arc_keys *keys, struct am_dns *dns,
 				  struct am_dns_budget *budget, const char *sel, const char *dom)
 {
@@ -193,10 +194,8 @@ static struct am_arc_key *get_key(struct am_arc_keys *keys, struct am_dns *dns,
 		if (strcmp(keys->k[i]->sel, sel) == 0 && strcasecmp(keys->k[i]->dom, dom) == 0)
 			return keys->k[i];
 	if (keys->n == AM_ARC_MAX_KEYS || strlen(sel) >= sizeof(key->sel) ||
-	    strlen(dom) >= sizeof(key->dom)) {
-		keys->lookups_refused++;
+	    strlen(dom) >= sizeof(key->dom))
 		return NULL;
-	}
 	if ((key = calloc(1, sizeof(*key))) == NULL)
 		return NULL;
 	snprintf(key->sel, sizeof(key->sel), "%s", sel);
