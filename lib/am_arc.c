@@ -25,15 +25,13 @@ struct am_arc_msg *am_arc_msg_new(struct am_dns *dns, struct am_dns_budget *budg
 {
 	struct am_arc_msg *m = calloc(1, sizeof(*m));
 
-	if (m == NULL || (m->trusted = strdup(opt->trusted_sealers ? opt->trusted_sealers : "")) == NULL) {
+	if (m == NULL) {
 		snprintf(err, errlen, "out of memory");
-		free(m);
 		return NULL;
 	}
 	m->dns = dns;
 	m->budget = budget;
 	m->opt = *opt;
-	m->opt.trusted_sealers = m->trusted;
 	if (m->opt.max_ams_checks < 1)
 		m->opt.max_ams_checks = 1;
 	return m;
@@ -53,7 +51,6 @@ void am_arc_msg_free(struct am_arc_msg *m)
 	am_arc_bodyhash_free(m->bodyhash[0]);
 	am_arc_bodyhash_free(m->bodyhash[1]);
 	am_arc_keys_free(&m->keys);
-	free(m->trusted);
 	free(m);
 }
 
@@ -64,26 +61,6 @@ static enum arc_kind kind_of(const char *name)
 		if (am_header_name_is(name, kind_name[k]))
 			return (enum arc_kind)k;
 	return ARC_OTHER;
-}
-
-/* value with every bare LF made CRLF (milters get LF-only folding). */
-static char *crlf_copy(const char *v, size_t *len)
-{
-	size_t n = 0, lfs = 0;
-
-	for (; v[n]; n++)
-		lfs += v[n] == '\n' && (n == 0 || v[n - 1] != '\r');
-	char *out = malloc(n + lfs + 1), *o = out;
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (v[i] == '\n' && (i == 0 || v[i - 1] != '\r'))
-			*o++ = '\r';
-		*o++ = v[i];
-	}
-	*o = '\0';
-	*len = (size_t)(o - out);
-	return out;
 }
 
 /* Keep one header field (within the caps) and count the ARC ones. */
@@ -111,7 +88,7 @@ int am_arc_header(struct am_arc_msg *m, const char *name, const char *value)
 		m->hdrs = p;
 		m->cap = cap;
 	}
-	if ((h.name = strdup(name)) == NULL || (h.value = crlf_copy(value, &h.vlen)) == NULL) {
+	if ((h.name = strdup(name)) == NULL || (h.value = am_header_crlf(NULL, 0, value, &h.vlen)) == NULL) {
 		free(h.name);
 		return -1;
 	}

@@ -24,14 +24,17 @@
 
 struct am_arc_options {
 	unsigned max_ams_checks;     /* AMSs verified per message, newest first (>= 1) */
-	const char *trusted_sealers; /* d= names, ".suffix" for it and below; blank/comma list */
+	/* d= names, ".suffix" for it and below; blank/comma list (NULL: none).
+	 * Not copied: it must outlive every message started with it. */
+	const char *trusted_sealers;
 	bool require_client;         /* the client must belong to the newest sealer */
 };
 
 struct am_arc_msg;
 
-/* Start one message. dns is not owned; budget (may be NULL) must outlive
- * the message. NULL and err when out of memory. */
+/* Start one message. dns is not owned; budget (may be NULL) and
+ * opt->trusted_sealers must outlive the message (the rest of opt is
+ * copied). NULL and err when out of memory. */
 struct am_arc_msg *am_arc_msg_new(struct am_dns *dns, struct am_dns_budget *budget,
 				  const struct am_arc_options *opt, char *err, size_t errlen);
 void am_arc_msg_free(struct am_arc_msg *m);

@@ -1,7 +1,7 @@
 /*
  * am_arc_int.h - the parts of the ARC verifier shared by its files and its
- * unit test and fuzz target: the DKIM tag-list parser and base64
- * (am_arc_tag.c), header and body canonicalisation (am_arc_canon.c), key
+ * unit test and fuzz target: the DKIM tag-list parser, colon-separated
+ * tag values and base64 (am_arc_tag.c), header and body canonicalisation (am_arc_canon.c), key
  * records and signature checks on OpenSSL (am_arc_key.c), and the parsed
  * ARC sets (am_arc.c) that the trust step (am_arc_trust.c) reads.
  * Not a public interface: the session uses am_arc.h only.
@@ -43,6 +43,12 @@ const struct am_arc_tag *am_arc_tag_get(const struct am_arc_tags *t, const char 
 bool am_arc_tag_is(const struct am_arc_tag *t, const char *s);
 /* Copy the tag's value into out (NUL-terminated); -1 when it does not fit. */
 int am_arc_tag_copy(const struct am_arc_tag *t, char *out, size_t outlen);
+/* The next element of a colon-separated value (h=, s=) after *pos (0 to
+ * start): true with *len bytes at *elem, false at the end. Colons and
+ * folding white space separate elements; empty ones are skipped. */
+bool am_arc_tag_list_next(const struct am_arc_tag *t, size_t *pos, const char **elem, size_t *len);
+/* Is word (any case) an element of the colon-separated value? */
+bool am_arc_tag_list_has(const struct am_arc_tag *t, const char *word);
 /* Decode base64 ignoring folding white space. 0 with *n bytes, or -1
  * (bad character, bad padding, too long for out). */
 int am_arc_base64(const char *in, size_t len, unsigned char *out, size_t outlen, size_t *n);
@@ -83,7 +89,6 @@ struct am_arc_key;
 struct am_arc_keys {
 	size_t n;
 	struct am_arc_key *k[AM_ARC_MAX_KEYS];
-	unsigned lookups_refused;    /* look-ups past the cap */
 };
 
 /* Verify sig over data with the key at sel._domainkey.dom. 0 pass, -1 fail
@@ -131,8 +136,10 @@ struct am_arc_set {
 struct am_arc_msg {
 	struct am_dns *dns;
 	struct am_dns_budget *budget;
+	/* A copy, but opt.trusted_sealers is the caller's string, not copied:
+	 * it outlives the message (the session's is the configuration of the
+	 * runtime generation the message holds a reference to). */
 	struct am_arc_options opt;
-	char *trusted;               /* copy of opt.trusted_sealers */
 	struct am_arc_hdr *hdrs;
 	size_t nhdrs, cap, bytes;
 	bool overflow;               /* past the header caps */

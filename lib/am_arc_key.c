@@ -1,7 +1,8 @@
 /*
  * am_arc_key.c - ARC signing keys and signature checks on OpenSSL: the
  * key record at <s>._domainkey.<d> (RFC 6376 3.6.1) fetched through the
- * shared DNS layer under the message's budget, RFC 8301's rules (RSA of
+ * shared DNS layer under the message's budget and chosen among the TXT
+ * records as DKIM chooses (am_dkim_pick_key), RFC 8301's rules (RSA of
  * at least 1024 bits, SHA-256 only) and Ed25519 keys (RFC 8463). Each
  * (selector, domain) is looked up and parsed once per message, and at
  * most AM_ARC_MAX_KEYS of them: a 50-instance chain with 50 selectors
@@ -15,6 +16,7 @@
 #include <strings.h>
 
 #include "am_arc_int.h"
+#include "am_dkim.h"
 #include "am_dkim_keycache.h"
 
 #define KEY_TXT_MAX 4096
@@ -26,25 +28,6 @@ struct am_arc_key {
 	bool ed25519;
 	char err[96];
 };
-
-/* Does a colon-separated list (key h=, s=) contain word? */
-static bool list_has(const struct am_arc_tag *t, const char *word)
-{
-	size_t wl = strlen(word);
-	const char *p = t->val, *end = t->val + t->vlen;
-
-	while (p < end) {
-		while (p < end && (*p == ' ' || *p == '\t' || *p == ':'))
-			p++;
-		const char *q = p;
-		while (q < end && *q != ':' && *q != ' ' && *q != '\t')
-			q++;
-		if ((size_t)(q - p) == wl && strncasecmp(p, word, wl) == 0)
-			return true;
-		p = q;
-	}
-	return false;
-}
 
 /* One DER element at *p (within end): its tag and contents; -1 if bad. */
 static int der_next(const unsigned char **p, const unsigned char *end, unsigned char tag,
@@ -162,9 +145,9 @@ static int parse_record(struct am_arc_key *key, const char *txt)
 		snprintf(key->err, sizeof(key->err), "bad v= in key record");
 	else if (k != NULL && !am_arc_tag_is(k, "rsa") && !am_arc_tag_is(k, "ed25519"))
 		snprintf(key->err, sizeof(key->err), "unknown key type k=");
-	else if (h != NULL && !list_has(h, "sha256"))
+	else if (h != NULL && !am_arc_tag_list_has(h, "sha256"))
 		snprintf(key->err, sizeof(key->err), "key record excludes sha256");
-	else if (s != NULL && !list_has(s, "*") && !list_has(s, "email"))
+	else if (s != NULL && !am_arc_tag_list_has(s, "*") && !am_arc_tag_list_has(s, "email"))
 		snprintf(key->err, sizeof(key->err), "key record not for email");
 	else if (p == NULL || p->vlen == 0)
 		snprintf(key->err, sizeof(key->err), p ? "key revoked" : "no p= in key record");
@@ -178,12 +161,11 @@ static int parse_record(struct am_arc_key *key, const char *txt)
 	return -1;
 }
 
-/* Look the key up: the first TXT record saying v=DKIM1, else the first. */
+/* Look the key up; the record is chosen as DKIM chooses it. */
 static void fetch(struct am_arc_key *key, struct am_dns *dns, struct am_dns_budget *budget)
 {
 	struct am_dns_answer ans;
 	char name[AM_DOMAIN_MAX + 80], *txt = malloc(KEY_TXT_MAX);
-	int pick = -1;
 
 	if (txt == NULL) {
 		snprintf(key->err, sizeof(key->err), "out of memory");
@@ -191,19 +173,9 @@ static void fetch(struct am_arc_key *key, struct am_dns *dns, struct am_dns_budg
 	}
 	snprintf(name, sizeof(name), "%s._domainkey.%s", key->sel, key->dom);
 	am_dns_query(dns, budget, name, AM_RR_TXT, &ans);
-	for (size_t i = 0; ans.status == AM_DNS_OK && i < ans.count; i++) {
-		if (am_dns_txt(&ans.rr[i], txt, KEY_TXT_MAX) != 0)
-			continue;
-		if (pick < 0)
-			pick = (int)i;
-		if (strncmp(txt + strspn(txt, " \t"), "v=DKIM1", 7) == 0) {
-			pick = (int)i;
-			break;
-		}
-	}
 	if (ans.status != AM_DNS_OK)
 		snprintf(key->err, sizeof(key->err), "key %s: %s", key->sel, am_dns_status_name(ans.status));
-	else if (pick < 0 || am_dns_txt(&ans.rr[pick], txt, KEY_TXT_MAX) != 0)
+	else if (am_dkim_pick_key(&ans, txt, KEY_TXT_MAX, NULL) != 0)
 		snprintf(key->err, sizeof(key->err), "key %s: no usable record", key->sel);
 	else
 		(void)parse_record(key, txt);
@@ -211,7 +183,8 @@ static void fetch(struct am_arc_key *key, struct am_dns *dns, struct am_dns_budg
 	free(txt);
 }
 
-/* The message's key for (sel, dom), looked up on first use. */
+/* The message's key for (sel, dom), looked up on first use; NULL past
+ * AM_ARC_MAX_KEYS (am_arc_verify says so in the reason). */
 static struct am_arc_key *get_key(struct am_arc_keys *keys, struct am_dns *dns,
 				  struct am_dns_budget *budget, const char *sel, const char *dom)
 {
@@ -221,10 +194,8 @@ static struct am_arc_key *get_key(struct am_arc_keys *keys, struct am_dns *dns,
 		if (strcmp(keys->k[i]->sel, sel) == 0 && strcasecmp(keys->k[i]->dom, dom) == 0)
 			return keys->k[i];
 	if (keys->n == AM_ARC_MAX_KEYS || strlen(sel) >= sizeof(key->sel) ||
-	    strlen(dom) >= sizeof(key->dom)) {
-		keys->lookups_refused++;
+	    strlen(dom) >= sizeof(key->dom))
 		return NULL;
-	}
 	if ((key = calloc(1, sizeof(*key))) == NULL)
 		return NULL;
 	snprintf(key->sel, sizeof(key->sel), "%s", sel);

@@ -8,7 +8,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "am_arc_int.h"
 #include "am_header.h"
@@ -72,23 +71,6 @@ static bool parse_canon(const struct am_arc_tag *c, struct am_arc_sig *sig)
 	return true;
 }
 
-/* Does h= name ARC-Seal (which an AMS must never sign)? */
-static bool signs_seal(const struct am_arc_tag *h)
-{
-	const char *p = h->val, *end = h->val + h->vlen;
-
-	while (p < end) {
-		p += strspn(p, " \t\r\n:");
-		const char *q = p;
-		while (q < end && *q != ':' && *q != ' ' && *q != '\t' && *q != '\r' && *q != '\n')
-			q++;
-		if (q - p == 8 && strncasecmp(p, "arc-seal", 8) == 0)
-			return true;
-		p = q;
-	}
-	return false;
-}
-
 /* The checks an AMS alone needs: bh=, h=, c=. NULL or what is wrong. */
 static const char *check_ams(struct am_arc_sig *sig)
 {
@@ -98,7 +80,7 @@ static const char *check_ams(struct am_arc_sig *sig)
 
 	if (bh == NULL || am_arc_base64(bh->val, bh->vlen, sig->bh, sizeof(sig->bh), &n) != 0 || n != 32)
 		return "missing or bad bh=";
-	if (h == NULL || signs_seal(h))
+	if (h == NULL || am_arc_tag_list_has(h, "ARC-Seal"))   /* an AMS must never sign it */
 		return h ? "h= signs ARC-Seal" : "missing h=";
 	if (!parse_canon(am_arc_tag_get(&sig->tags, "c"), sig))
 		return "bad c=";
@@ -180,29 +162,46 @@ static void add_signed(struct am_arc_buf *buf, const struct am_arc_msg *m, const
 		       bool relaxed)
 {
 	unsigned char used[AM_ARC_MAX_HEADERS] = {0};
-	const char *p = h->val, *end = h->val + h->vlen;
+	size_t pos = 0, n;
+	const char *elem;
 	char name[128];
 
-	while (p < end) {
-		p += strspn(p, " \t\r\n:");
-		const char *q = p;
-		while (q < end && *q != ':' && *q != ' ' && *q != '\t' && *q != '\r' && *q != '\n')
-			q++;
-		size_t n = (size_t)(q - p);
-		if (n > 0 && n < sizeof(name)) {
-			memcpy(name, p, n);
-			name[n] = '\0';
-			for (size_t k = m->nhdrs; k-- > 0;) {
-				if (used[k] || !am_header_name_is(m->hdrs[k].name, name))
-					continue;
-				used[k] = 1;
-				am_arc_canon_header(buf, m->hdrs[k].name, m->hdrs[k].value, m->hdrs[k].vlen,
-						    relaxed, true);
-				break;
-			}
+	while (am_arc_tag_list_next(h, &pos, &elem, &n)) {
+		if (n >= sizeof(name))
+			continue;
+		memcpy(name, elem, n);
+		name[n] = '\0';
+		for (size_t k = m->nhdrs; k-- > 0;) {
+			if (used[k] || !am_header_name_is(m->hdrs[k].name, name))
+				continue;
+			used[k] = 1;
+			am_arc_canon_header(buf, m->hdrs[k].name, m->hdrs[k].value, m->hdrs[k].vlen, relaxed,
+					    true);
+			break;
 		}
-		p = q;
 	}
+}
+
+/* buf holds the fields sig signs: append sig's own field (b= emptied),
+ * check sig over it all with its key, free buf. 0, or -1 with the reason
+ * after "<what> i=<i>: ". */
+static int add_self_and_verify(struct am_arc_msg *m, const struct am_arc_sig *sig, bool relaxed,
+			       struct am_arc_buf *buf, const char *what, unsigned i, char *err,
+			       size_t errlen)
+{
+	char why[160];
+	int rc = -1;
+
+	add_self(buf, &m->hdrs[sig->hdr], sig, relaxed);
+	if (buf->oom)
+		snprintf(why, sizeof(why), "out of memory");
+	else
+		rc = am_arc_verify(&m->keys, m->dns, m->budget, sig->s, sig->d, sig->alg, buf->p, buf->len,
+				   sig->b, sig->blen, why, sizeof(why));
+	if (rc != 0)
+		snprintf(err, errlen, "%s i=%u: %s", what, i, why);
+	am_arc_buf_free(buf);
+	return rc;
 }
 
 /* Verify instance i's AMS: body hash, then the signature over its h= fields. */
@@ -211,7 +210,6 @@ int am_arc_ams_verify(struct am_arc_msg *m, unsigned i, const unsigned char body
 {
 	const struct am_arc_sig *sig = &m->sets[i].ams;
 	struct am_arc_buf buf = {0};
-	int rc;
 
 	if (!sig->ok) {
 		snprintf(err, errlen, "AMS i=%u: %s", i, sig->err);
@@ -222,19 +220,7 @@ int am_arc_ams_verify(struct am_arc_msg *m, unsigned i, const unsigned char body
 		return -1;
 	}
 	add_signed(&buf, m, am_arc_tag_get(&sig->tags, "h"), sig->relaxed_h);
-	add_self(&buf, &m->hdrs[sig->hdr], sig, sig->relaxed_h);
-	if (buf.oom) {
-		snprintf(err, errlen, "AMS i=%u: out of memory", i);
-		am_arc_buf_free(&buf);
-		return -1;
-	}
-	char why[160];
-	rc = am_arc_verify(&m->keys, m->dns, m->budget, sig->s, sig->d, sig->alg, buf.p, buf.len, sig->b,
-			   sig->blen, why, sizeof(why));
-	if (rc != 0)
-		snprintf(err, errlen, "AMS i=%u: %s", i, why);
-	am_arc_buf_free(&buf);
-	return rc;
+	return add_self_and_verify(m, sig, sig->relaxed_h, &buf, "AMS", i, err, errlen);
 }
 
 /* Verify instance i's seal over the sets 1..i, relaxed (RFC 8617 5.1.1). */
@@ -242,8 +228,6 @@ int am_arc_as_verify(struct am_arc_msg *m, unsigned i, char *err, size_t errlen)
 {
 	const struct am_arc_sig *sig = &m->sets[i].as;
 	struct am_arc_buf buf = {0};
-	char why[160];
-	int rc;
 
 	for (unsigned j = 1; j <= i; j++) {
 		const struct am_arc_hdr *aar = &m->hdrs[m->sets[j].aar];
@@ -254,16 +238,5 @@ int am_arc_as_verify(struct am_arc_msg *m, unsigned i, char *err, size_t errlen)
 		if (j < i)
 			am_arc_canon_header(&buf, as->name, as->value, as->vlen, true, true);
 	}
-	add_self(&buf, &m->hdrs[sig->hdr], sig, true);
-	if (buf.oom) {
-		snprintf(err, errlen, "ARC-Seal i=%u: out of memory", i);
-		am_arc_buf_free(&buf);
-		return -1;
-	}
-	rc = am_arc_verify(&m->keys, m->dns, m->budget, sig->s, sig->d, sig->alg, buf.p, buf.len, sig->b,
-			   sig->blen, why, sizeof(why));
-	if (rc != 0)
-		snprintf(err, errlen, "ARC-Seal i=%u: %s", i, why);
-	am_arc_buf_free(&buf);
-	return rc;
+	return add_self_and_verify(m, sig, true, &buf, "ARC-Seal", i, err, errlen);
 }

@@ -1,12 +1,13 @@
 /*
  * am_arc_tag.c - the DKIM tag-list grammar (RFC 6376 3.2) that ARC-Seal,
- * ARC-Message-Signature and key records share, and base64 with folding
- * white space. Strict on purpose: a malformed field fails the chain
+ * ARC-Message-Signature and key records share, the colon-separated
+ * values of their h= and s= tags, and base64 with folding white space. Strict on purpose: a malformed field fails the chain
  * (RFC 8617 5.2), and the parser is what hostile input meets first, so it
  * only reads within the string and never allocates.
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "am_arc_int.h"
 
@@ -132,6 +133,40 @@ int am_arc_tag_copy(const struct am_arc_tag *t, char *out, size_t outlen)
 	memcpy(out, t->val, t->vlen);
 	out[t->vlen] = '\0';
 	return 0;
+}
+
+/* Separates the elements of a colon-separated value. */
+static bool is_list_sep(char c)
+{
+	return c == ':' || is_fws(c);
+}
+
+/* The element after *pos of a colon-separated value (see am_arc_int.h). */
+bool am_arc_tag_list_next(const struct am_arc_tag *t, size_t *pos, const char **elem, size_t *len)
+{
+	size_t i = *pos, start;
+
+	while (i < t->vlen && is_list_sep(t->val[i]))
+		i++;
+	start = i;
+	while (i < t->vlen && !is_list_sep(t->val[i]))
+		i++;
+	*pos = i;
+	*elem = t->val + start;
+	*len = i - start;
+	return *len > 0;
+}
+
+/* Is word (any case) an element of the colon-separated value? */
+bool am_arc_tag_list_has(const struct am_arc_tag *t, const char *word)
+{
+	size_t pos = 0, len, wlen = strlen(word);
+	const char *elem;
+
+	while (am_arc_tag_list_next(t, &pos, &elem, &len))
+		if (len == wlen && strncasecmp(elem, word, wlen) == 0)
+			return true;
+	return false;
 }
 
 /* Value of one base64 character, or -1. */

@@ -1,7 +1,8 @@
 /*
  * am_dkim.c - DKIM verification on libopendkim (see am_dkim.h): the
  * per-generation library handle, the per-message stream, and the key
- * look-up hook that sends every key query through am_dns.
+ * look-up hook that sends every key query through am_dns, with the choice
+ * of the key record among a selector's TXT records (ARC's keys use it too).
  *
  * Key look-ups use dkim_set_key_lookup(), not the dkim_dns_set_query_*
  * hooks, because:
@@ -32,6 +33,7 @@
 #include "am_dkim_bodylen.h"
 #include "am_dkim_select.h"
 #include "am_dkim_keycache.h"
+#include "am_header.h"
 
 struct am_dkim {
 	DKIM_LIB *lib;
@@ -78,14 +80,14 @@ void am_dkim_options_from_config(const struct am_config *cfg, struct am_dkim_opt
 									  : AM_DKIM_PARTIAL_POLICY;
 }
 
-/* Pick the key record among the TXT records of a selector name: RFC 6376
- * 3.6.2.2 leaves the choice to us; prefer one that says v=DKIM1. */
-static int pick_key(const struct am_dns_answer *ans, char *out, size_t outlen, bool *too_long)
+/* Choose the key record among a selector's TXT records (see am_dkim.h). */
+int am_dkim_pick_key(const struct am_dns_answer *ans, char *out, size_t outlen, bool *too_long)
 {
 	int first = -1;
 	char tmp[4096];
 
-	*too_long = false;
+	if (too_long != NULL)
+		*too_long = false;
 	for (size_t i = 0; i < ans->count; i++) {
 		if (am_dns_txt(&ans->rr[i], tmp, sizeof(tmp)) != 0)
 			continue;
@@ -100,7 +102,8 @@ static int pick_key(const struct am_dns_answer *ans, char *out, size_t outlen, b
 	if (first < 0)
 		return -1;
 	if (am_dns_txt(&ans->rr[first], out, outlen) != 0) {
-		*too_long = true;
+		if (too_long != NULL)
+			*too_long = true;
 		return -1;
 	}
 	return 0;
@@ -134,7 +137,7 @@ static DKIM_CBSTAT key_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t
 		ret = DKIM_CBSTAT_TRYAGAIN;
 	else if (ans.status != AM_DNS_OK)
 		ret = DKIM_CBSTAT_ERROR;
-	else if (pick_key(&ans, (char *)buf, buflen, &rec->too_long) != 0)
+	else if (am_dkim_pick_key(&ans, (char *)buf, buflen, &rec->too_long) != 0)
 		ret = rec->too_long ? DKIM_CBSTAT_ERROR : DKIM_CBSTAT_NOTFOUND;
 	else
 		ret = DKIM_CBSTAT_CONTINUE;
@@ -298,7 +301,7 @@ static void set_broken(struct am_dkim_msg *m, const char *what, DKIM_STAT st)
 /* One header field, "name:value" with LF-only line ends made CRLF. */
 int am_dkim_header(struct am_dkim_msg *m, const char *name, const char *value)
 {
-	size_t nlen = strlen(name), vlen = strlen(value), o = 0;
+	size_t nlen = strlen(name), len;
 	bool is_sig;
 	char *buf;
 	DKIM_STAT st;
@@ -308,18 +311,9 @@ int am_dkim_header(struct am_dkim_msg *m, const char *name, const char *value)
 	is_sig = nlen == 14 && strncasecmp(name, "DKIM-Signature", 14) == 0;
 	if (m->eoh_done || nlen == 0)
 		return 0;
-	if ((buf = malloc(nlen + 1 + 2 * vlen + 1)) == NULL)
+	if ((buf = am_header_crlf(name, nlen, value, &len)) == NULL)
 		return -1;
-	memcpy(buf, name, nlen);
-	o = nlen;
-	buf[o++] = ':';
-	for (size_t i = 0; i < vlen; i++) {
-		if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r'))
-			buf[o++] = '\r';
-		buf[o++] = value[i];
-	}
-	buf[o] = '\0';
-	st = dkim_header(m->dkim, (u_char *)buf, o);
+	st = dkim_header(m->dkim, (u_char *)buf, len);
 	free(buf);
 	if (is_sig) {
 		/* libopendkim keeps a malformed signature (BADSIGHANDLES) and

@@ -7,7 +7,8 @@
  * struct am_dkim_msg per message, fed as the message arrives: header by
  * header, end of headers, body chunks (hashed, never kept), end of message.
  * The outcome is one struct am_dkim_sig per DKIM-Signature field
- * (am_results.h). Knows nothing about libmilter.
+ * (am_results.h). Also the choice of the key record among a selector's
+ * TXT records, which ARC's key look-up shares. Knows nothing about libmilter.
  */
 #ifndef AM_DKIM_H
 #define AM_DKIM_H
@@ -75,5 +76,13 @@ int am_dkim_body(struct am_dkim_msg *m, const unsigned char *buf, size_t len);
 void am_dkim_eom(struct am_dkim_msg *m, struct am_dkim_result *out);
 
 void am_dkim_msg_free(struct am_dkim_msg *m);
+
+/* The key record among the TXT records of a selector name (ans, status
+ * OK), for DKIM and ARC alike: RFC 6376 3.6.2.2 leaves the choice to the
+ * verifier; the first record that starts "v=DKIM1" followed by ';', ' ' or
+ * its end, else the first record, copied into out. Records over 4095
+ * bytes or with a NUL in them are passed over. 0, or -1 when there is none, or when the chosen
+ * one does not fit outlen (then *too_long is set; too_long may be NULL). */
+int am_dkim_pick_key(const struct am_dns_answer *ans, char *out, size_t outlen, bool *too_long);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * am_header.c - header field helpers shared by the checks: unfolding,
- * sanitising wire text, and name comparison.
+ * sanitising wire text, CRLF copies, and name comparison.
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -45,6 +46,37 @@ void am_header_sanitize(const char *s, char *out, size_t outlen)
 		out[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
 	}
 	out[o] = '\0';
+}
+
+/* Is value[i] an LF with no CR before it? */
+static bool bare_lf(const char *value, size_t i)
+{
+	return value[i] == '\n' && (i == 0 || value[i - 1] != '\r');
+}
+
+/* Copy ["name:"]value with bare LFs made CRLF (see am_header.h). */
+char *am_header_crlf(const char *name, size_t nlen, const char *value, size_t *len)
+{
+	size_t vlen = 0, bare = 0, o = 0;
+	char *out;
+
+	for (; value[vlen] != '\0'; vlen++)
+		bare += bare_lf(value, vlen);
+	if ((out = malloc((name ? nlen + 1 : 0) + vlen + bare + 1)) == NULL)
+		return NULL;
+	if (name != NULL) {
+		memcpy(out, name, nlen);
+		out[nlen] = ':';
+		o = nlen + 1;
+	}
+	for (size_t i = 0; i < vlen; i++) {
+		if (bare_lf(value, i))
+			out[o++] = '\r';
+		out[o++] = value[i];
+	}
+	out[o] = '\0';
+	*len = o;
+	return out;
 }
 
 bool am_header_name_is(const char *name, const char *want)

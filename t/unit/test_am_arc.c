@@ -1,12 +1,13 @@
 /*
  * test_am_arc.c - unit tests of the ARC verifier's parts that need no
- * signer: the tag-list parser, base64, body canonicalisation (RFC 6376
- * 3.4.3/3.4.4 vectors), AAR reading, the trusted-sealers list, and bad
+ * signer: the tag-list parser and its colon-separated values, base64,
+ * body canonicalisation (RFC 6376 3.4.3/3.4.4 vectors), AAR reading, the trusted-sealers list, and bad
  * input through the whole verifier (duplicate and missing instances, i=0,
  * i=51, unknown algorithms, garbage tags, a 100 KB b=, a chain of 50):
  * each ends fail or none with a reason, within the DNS cap; and one
  * Ed25519 set (RFC 8463) signed here with OpenSSL over our own
- * canonicalisation, through verification and trust (python3-dkim's
+ * canonicalisation, through verification, trust and the choice of the
+ * key record among a selector's TXT records (python3-dkim's
  * arc_sign signs RSA only). RSA chains from an independent signer are
  * tested in t/daemon-arc.sh and t/arc-conformance.sh.
  */
@@ -39,6 +40,23 @@ static void test_tags(void)
 	am_arc_tags_parse(" x = a b ; y=z", &t, err, sizeof(err));
 	ok(am_arc_tag_is(am_arc_tag_get(&t, "x"), "a b"), "value keeps inner space, trims ends");
 	ok(am_arc_tag_get(&t, "X") == NULL, "tag names are case-sensitive");
+}
+
+/* Colon-separated values (h=, s=): elements between colons and FWS. */
+static void test_tag_lists(void)
+{
+	struct am_arc_tags t;
+	char err[128], seen[64] = "";
+	const char *elem;
+	size_t pos = 0, len;
+
+	am_arc_tags_parse("h= :from : To:\r\n\tsubject::; s=email; k=sha1:SHA256", &t, err, sizeof(err));
+	while (am_arc_tag_list_next(am_arc_tag_get(&t, "h"), &pos, &elem, &len))
+		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "[%.*s]", (int)len, elem);
+	is_str(seen, "[from][To][subject]", "h= elements, empty ones skipped");
+	ok(am_arc_tag_list_has(am_arc_tag_get(&t, "k"), "sha256"), "list element in any case");
+	ok(!am_arc_tag_list_has(am_arc_tag_get(&t, "k"), "sha"), "a prefix is not an element");
+	ok(am_arc_tag_list_has(am_arc_tag_get(&t, "s"), "email"), "a one-element list");
 }
 
 /* base64 with folding white space; bad characters and padding fail. */
@@ -407,6 +425,25 @@ static void test_chain_of_50(EVP_PKEY *k, const char *b64)
 	free(c);
 }
 
+/* Among a selector's TXT records the key is the one saying v=DKIM1 (then
+ * ';', ' ' or the end), as DKIM chooses: "v=DKIM10" is not it. */
+static void test_key_choice(const struct ed_set *e, const char *b64)
+{
+	char table[512], err[128];
+	struct am_arc_result r;
+	struct am_dns *dns;
+
+	snprintf(table, sizeof(table),
+		 "ed._domainkey.example.org TXT v=DKIM10; k=ed25519; p=%s\n"
+		 "ed._domainkey.example.org TXT v=DKIM1; k=ed25519; p=%s\n", b64, b64);
+	dns = am_dns_table_new(table, err, sizeof(err));
+	if (!ok(dns != NULL, "table with two key records: %s", dns ? "ok" : err))
+		return;
+	ed_check(dns, e, "hi\r\n", "example.org", &r);
+	ok(r.result == AM_RES_PASS, "v=DKIM10 first, v=DKIM1 second: the second is the key (%s)", r.reason);
+	am_dns_destroy(dns);
+}
+
 /* Ed25519 keys and signatures (RFC 8463), and the trust step on them. */
 static void test_ed25519(void)
 {
@@ -435,6 +472,7 @@ static void test_ed25519(void)
 	ed_check(dns, &e, "hi!\r\n", "example.org", &r);
 	ok(r.result == AM_RES_FAIL && !r.trusted_author_pass && strstr(r.reason, "body hash") != NULL,
 	   "Ed25519 set, body changed: fail (%s)", r.reason);
+	test_key_choice(&e, b64);
 	e.as[strlen(e.as) - 5] ^= 1;
 	ed_check(dns, &e, "hi\r\n", "example.org", &r);
 	ok(r.result == AM_RES_FAIL && strstr(r.reason, "ARC-Seal i=1") != NULL,
@@ -451,6 +489,7 @@ int main(void)
 					      "slow._domainkey.example.org TIMEOUT\n", err, sizeof(err));
 
 	test_tags();
+	test_tag_lists();
 	test_base64();
 	test_canon();
 	test_canon_runs();

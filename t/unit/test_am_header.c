@@ -1,8 +1,27 @@
 /*
- * test_am_header.c - unfolding and sanitising header values.
+ * test_am_header.c - unfolding, sanitising and CRLF copies of header values.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "am_header.h"
 #include "tap.h"
+
+/* Bare LFs become CRLF, CRLFs stay; with a name, "name:" comes first. */
+static void test_crlf(void)
+{
+	size_t len = 0;
+	char *c = am_header_crlf(NULL, 0, "\na\r\n\tb\n\tc", &len);
+
+	ok(c != NULL && len == 11 && strcmp(c, "\r\na\r\n\tb\r\n\tc") == 0, "bare LFs made CRLF");
+	free(c);
+	c = am_header_crlf("Subject  ", 7, " x\n y", &len);
+	ok(c != NULL && len == 14 && strcmp(c, "Subject: x\r\n y") == 0, "name: prefix, nlen bytes of it");
+	free(c);
+	c = am_header_crlf("X", 1, "", &len);
+	ok(c != NULL && len == 2 && strcmp(c, "X:") == 0, "empty value");
+	free(c);
+}
 
 int main(void)
 {
@@ -20,5 +39,6 @@ int main(void)
 	is_str(out, "", "NULL is empty");
 	ok(am_header_name_is("authentication-RESULTS", "Authentication-Results"), "names compare without case");
 	ok(!am_header_name_is("Authentication-Results-X", "Authentication-Results"), "prefix is not a match");
+	test_crlf();
 	return done_testing();
 }
