@@ -47,10 +47,11 @@ void am_checkconf_locate(const struct am_config *cfg, char *err, size_t errlen)
 		fail_at(cfg, section, key, why, err, errlen);
 }
 
-/* access(path, mode) as the user the daemon becomes: a child process takes
- * that user's ids and groups first. 0, or the errno it saw. */
+/* access(path, mode) as the user the daemon becomes: a child process drops
+ * to that user as the start does first. 0, or the errno it saw. */
 static int user_access(const char *path, int mode, const struct am_checkconf_user *u)
 {
+	char why[256];
 	pid_t pid;
 	int st;
 
@@ -59,7 +60,7 @@ static int user_access(const char *path, int mode, const struct am_checkconf_use
 	if ((pid = fork()) < 0)
 		return errno;
 	if (pid == 0) {
-		if (initgroups(u->name, u->gid) != 0 || setgid(u->gid) != 0 || setuid(u->uid) != 0)
+		if (am_daemon_drop_privileges(u->name, u->uid, u->gid, why, sizeof(why)) != 0)
 			_exit(EPERM);
 		_exit(access(path, mode) == 0 ? 0 : errno);
 	}
