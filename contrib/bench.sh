@@ -96,15 +96,9 @@ fi
 T0=$(date +%s)
 
 echo "# DNS, memcached and the corpus"
-bench_zone >"$T/zone" || exit 1
-dns_start "$T/zone" || exit 1
-memcached_start || exit 1
-bench_corpus "$T/corpus" || { echo "bench: signing the corpus failed" >&2; exit 1; }
+bench_setup || exit 1
 
 echo "# authmilter, the null milter with its negotiation, the peers"
-daemon_config "$T/am.ini" greylist.enable=yes greylist.store=memcached greylist.clients=all \
-	greylist.delay=0 "greylist.memcached_servers=$AM_MEMCACHED_SERVERS" \
-	greylist.memcached_pool_size=64 log.facility=mail
 daemon_start "$T/am.ini" || exit 1
 mapfile -t NULL_ARGS < <(null_args "$AM_SOCKET")
 [ "${#NULL_ARGS[@]}" -ge 4 ] || { echo "bench: cannot read authmilter's negotiation" >&2; exit 1; }

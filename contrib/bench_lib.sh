@@ -1,9 +1,10 @@
-# contrib/bench_lib.sh - sourced by contrib/bench.sh (after t/lib/harness.sh
-# and t/lib/daemon_auth.sh): the zone, the corpus, the socket-mode runs
-# (milterload straight at each filter's socket), the soak, and the peers'
-# namespace. The Postfix mode is in bench_postfix.sh, the floor in
-# bench_null.sh, the BENCHMARKS.md writer in bench_write.sh. Decides
-# nothing about correctness; it measures. Loopback only.
+# contrib/bench_lib.sh - sourced by contrib/bench.sh and bench_profile.sh
+# (after t/lib/harness.sh and t/lib/daemon_auth.sh): the zone, the corpus,
+# the set-up both measure on, the socket-mode runs (milterload straight at
+# each filter's socket), the soak, and the peers' namespace. The Postfix
+# mode is in bench_postfix.sh, the floor in bench_null.sh, the BENCHMARKS.md
+# writer in bench_write.sh. Decides nothing about correctness; it measures.
+# Loopback only.
 
 BENCH_DOMAINS="bench1.example bench2.example bench3.example bench4.example"
 # arc right after rsa4k: it is rsa4k sealed, and the two are compared, so
@@ -100,6 +101,20 @@ bench_corpus() {
 	SIZE_ARC=$(du -b "$dir/arc-m1.eml" | cut -f1)
 	SIZE_ED4K=$(du -b "$dir/m$((N_SMALL + 1)).eml" | cut -f1)
 	SIZE_BIG=$(du -b "$dir/m$((2 * N_SMALL + 1)).eml" | cut -f1)
+}
+
+# bench_setup: what contrib/bench.sh and bench_profile.sh both measure on:
+# the zone on the test DNS server, memcached, the corpus in $T/corpus, and
+# $T/am.ini: authmilter with every check on, greylisting on memcached that
+# lets every triplet through once seen (clients = all, delay = 0).
+bench_setup() {
+	bench_zone >"$T/zone" || return 1
+	dns_start "$T/zone" || return 1
+	memcached_start || return 1
+	bench_corpus "$T/corpus" || { echo "bench: signing the corpus failed" >&2; return 1; }
+	daemon_config "$T/am.ini" greylist.enable=yes greylist.store=memcached greylist.clients=all \
+		greylist.delay=0 "greylist.memcached_servers=$AM_MEMCACHED_SERVERS" \
+		greylist.memcached_pool_size=64 log.facility=mail
 }
 
 # chain_args SOCKETS: -s options for milterload.

@@ -17,24 +17,15 @@ null_args() {
 }
 
 # null_start NAME ARGS...: contrib/nullmilter on unix:$T/NAME.sock (world-
-# writable, for Postfix), output in $T/NAME.log. Sets NULL_SOCKET, NULL_PID.
+# writable, for Postfix; filter_start), output in $T/NAME.log. Sets
+# NULL_SOCKET, NULL_PID.
 null_start() {
 	local name=${1:?null_start NAME ARGS...}
 	shift
-	NULL_SOCKET="unix:$T/$name.sock"
-	rm -f "$T/$name.sock"
-	harness_spawn "$name" "$T/$name.log" "$top_builddir/contrib/nullmilter" -p "$NULL_SOCKET" "$@"
-	NULL_PID=$HARNESS_PID
-	wait_for 10 test -S "$T/$name.sock" || {
-		diag "nullmilter $name did not start: $(cat "$T/$name.log")"
-		return 1
-	}
+	filter_start NULL "$name" "$T/$name.log" "$top_builddir/contrib/nullmilter" "$@"
 }
 
 # null_stop: stop the null milter at once (it has nothing to save).
 null_stop() {
-	[ -n "${NULL_PID:-}" ] || return 0
-	kill -KILL "$NULL_PID" 2>/dev/null
-	harness_kill "$NULL_PID" 1 2>/dev/null
-	NULL_PID=""
+	filter_stop NULL
 }

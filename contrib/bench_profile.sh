@@ -39,13 +39,7 @@ harness_init bench-profile
 ML=$top_builddir/contrib/milterload
 command -v valgrind >/dev/null || { echo "bench-profile: valgrind missing" >&2; exit 1; }
 
-bench_zone >"$T/zone" || exit 1
-dns_start "$T/zone" || exit 1
-memcached_start || exit 1
-bench_corpus "$T/corpus" || exit 1
-daemon_config "$T/am.ini" greylist.enable=yes greylist.store=memcached greylist.clients=all \
-	greylist.delay=0 "greylist.memcached_servers=$AM_MEMCACHED_SERVERS" \
-	greylist.memcached_pool_size=64 log.facility=mail
+bench_setup || exit 1
 mkdir -p "$T/cg"
 CORPUS=${PROFILE_CORPUS:-rsa4k}
 

@@ -1,9 +1,9 @@
 #!/bin/bash
 # contrib/check-tsan.sh - `make check-tsan`: the daemon built with
 # ThreadSanitizer (gcc -fsanitize=thread) in a copy of the tracked sources
-# ($top_builddir/build-tsan, as .ci/run builds its ASan copy: automake
-# allows no second build beside an in-place one), then the 1000-connection
-# load test (t/load-connections.sh) against it. Every TSan report of any
+# ($top_builddir/build-tsan, made by contrib/configure_copy.sh as .ci/run
+# makes its ASan copy), then the 1000-connection load test
+# (t/load-connections.sh) against it. Every TSan report of any
 # process goes to $top_builddir/build-tsan/tsan/report.PID; the run passes
 # when the test passes and there is no report. Reports inside Debian's
 # uninstrumented libraries are suppressed only as t/tsan.supp says (each
@@ -24,14 +24,10 @@ fi
 : "${top_builddir:=$top_srcdir}"
 B=$top_builddir/build-tsan
 cd "$top_srcdir" || exit 1
+. "$top_srcdir/contrib/configure_copy.sh"
 if [ "${TSAN_REBUILD:-yes}" != no ] || [ ! -x "$B/milter/authmilter" ]; then
-	rm -rf "$B"
-	mkdir -p "$B"
-	git ls-files -z | xargs -0 cp --parents -t "$B" || exit 1
-	(cd "$B" && autoreconf -fi >/dev/null 2>&1 &&
-		./configure -q CFLAGS="-g -O1 -fsanitize=thread -fno-omit-frame-pointer" \
-			LDFLAGS="-fsanitize=thread" &&
-		make -j2 >build.log 2>&1 && make -j2 t/milter-drive >>build.log 2>&1) ||
+	(configure_copy "$B" "-g -O1 -fsanitize=thread -fno-omit-frame-pointer" "-fsanitize=thread" &&
+		cd "$B" && make -j2 >build.log 2>&1 && make -j2 t/milter-drive >>build.log 2>&1) ||
 		{ echo "check-tsan: the TSan build failed (see $B/build.log)"; exit 1; }
 fi
 # The daemon drops privileges (to nobody when started as root): a report

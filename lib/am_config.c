@@ -254,7 +254,6 @@ struct loader {
 	const char *path;
 	int line;
 	struct am_config *cfg;
-	int *set_at;       /* per option: the line that set it, 0 if not yet */
 	char err[512];     /* first error, "" if none */
 };
 
@@ -313,8 +312,9 @@ static void set_from_file(struct loader *ld, const char *section, const char *ke
 	}
 	if (o != NULL) {
 		size_t idx = (size_t)(o - am_options);
+		int *set_at = ld->cfg->set_at;
 		bool is_list = o->type == AM_OPT_CIDRS || o->type == AM_OPT_WORDS;
-		if (ld->set_at[idx] != 0 && o->type == AM_OPT_WORDS) {
+		if (set_at[idx] != 0 && o->type == AM_OPT_WORDS) {
 			/* A continuation line: append to the words so far. */
 			char *joined = NULL;
 			if (asprintf(&joined, "%s %s", *(char **)field(ld->cfg, o), value) < 0) {
@@ -326,15 +326,17 @@ static void set_from_file(struct loader *ld, const char *section, const char *ke
 			free(joined);
 			return;
 		}
-		if (ld->set_at[idx] != 0 && !is_list) {
+		if (set_at[idx] != 0 && !is_list) {
 			snprintf(msg, sizeof(msg), "%s:%d: [%s] %s is set twice (first at line %d)",
-				 ld->path, ld->line, section, key, ld->set_at[idx]);
+				 ld->path, ld->line, section, key, set_at[idx]);
 			fail_at(ld, msg);
 			return;
 		}
-		if (ld->set_at[idx] == 0 && o->type == AM_OPT_CIDRS)
-			am_cidr_list_free(field(ld->cfg, o));
-		ld->set_at[idx] = ld->line;
+		if (set_at[idx] == 0) {
+			if (o->type == AM_OPT_CIDRS)
+				am_cidr_list_free(field(ld->cfg, o));
+			set_at[idx] = ld->line;
+		}
 	}
 	if (am_config_set(ld->cfg, section, key, value, ld->path, ld->line, msg, sizeof(msg)) != 0)
 		fail_at(ld, msg);
@@ -418,10 +420,9 @@ struct am_config *am_config_load(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	ld.cfg = cfg;
-	ld.set_at = calloc(am_options_count, sizeof(int));
-	rc = ld.set_at ? ini_parse_stream(read_line, &ld, on_value, &ld) : -2;
+	cfg->set_at = calloc(am_options_count, sizeof(int));
+	rc = cfg->set_at ? ini_parse_stream(read_line, &ld, on_value, &ld) : -2;
 	fclose(ld.fp);
-	free(ld.set_at);
 	if (rc > 0) {
 		char msg[512];
 		snprintf(msg, sizeof(msg), "%s:%d: syntax error: expected '[section]' or 'key = value'",
@@ -438,6 +439,13 @@ struct am_config *am_config_load(const char *path, char *err, size_t errlen)
 	return cfg;
 }
 
+int am_config_line(const struct am_config *cfg, const char *section, const char *key)
+{
+	const struct am_option *o = find_option(section, key);
+
+	return cfg->set_at != NULL && o != NULL ? cfg->set_at[o - am_options] : 0;
+}
+
 void am_config_free(struct am_config *cfg)
 {
 	if (cfg == NULL)
@@ -451,6 +459,7 @@ void am_config_free(struct am_config *cfg)
 			am_cidr_list_free(field(cfg, o));
 	}
 	free(cfg->path);
+	free(cfg->set_at);
 	free(cfg->warnings);
 	free(cfg);
 }

@@ -65,6 +65,7 @@ extern const size_t am_option_aliases_count;
 
 struct am_config {
 	char *path;
+	int *set_at;       /* per option of am_options: the first line of path that set it, or 0 */
 	char *warnings;    /* "FILE:LINE: ...\n" lines (deprecated keys); NULL if none */
 
 	/* [milter] */
@@ -214,6 +215,10 @@ struct am_config *am_config_defaults(char *err, size_t errlen);
 /* Set one option by section/key/value as if read from file:line. */
 int am_config_set(struct am_config *cfg, const char *section, const char *key,
 		  const char *value, const char *file, int line, char *err, size_t errlen);
+/* The first line of cfg->path that set [section] key (a list's first
+ * line), 0 when the file did not set it (a default, -p, a deprecated
+ * key's new key). */
+int am_config_line(const struct am_config *cfg, const char *section, const char *key);
 void am_config_free(struct am_config *cfg);
 /* Write every option with its current value as an ini file that loads
  * again to the same values (lists folded onto indented lines); the tests'

@@ -20,13 +20,13 @@ struct am_checkconf_user {
 /* Called with each warning ("FILE:LINE: [section] key: why"). */
 typedef void (*am_checkconf_warn_fn)(const char *msg);
 
-/* 0 when cfg (loaded from path) can start on this machine, else -1 and
+/* 0 when cfg (loaded from a file) can start on this machine, else -1 and
  * "FILE:LINE: [section] key: why" in err. Fills u. */
-int am_checkconf(const char *path, const struct am_config *cfg, am_checkconf_warn_fn warn,
-		 struct am_checkconf_user *u, char *err, size_t errlen);
+int am_checkconf(const struct am_config *cfg, am_checkconf_warn_fn warn, struct am_checkconf_user *u,
+		 char *err, size_t errlen);
 
-/* An error "[section] key: why" from a module's own check becomes
+/* An error "[section] key: why" from a module's own check of cfg becomes
  * "FILE:LINE: [section] key: why" (other texts are left alone). */
-void am_checkconf_locate(const char *path, char *err, size_t errlen);
+void am_checkconf_locate(const struct am_config *cfg, char *err, size_t errlen);
 
 #endif

@@ -10,25 +10,19 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "daemon.h"
 #include "instance.h"
+#include "listener.h"
 
-/* True when something accepts connections on the unix socket at path. */
-static bool socket_answers(const char *path)
+/* True when something accepts connections on the socket of spec. */
+static bool socket_answers(const char *spec)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd, rc;
+	struct sockaddr_storage sa;
+	socklen_t len;
 
-	if (strlen(path) >= sizeof(sa.sun_path) || (fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
-		return false;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	close(fd);
-	return rc == 0;
+	return am_listener_addr(spec, &sa, &len) && am_listener_answers(&sa, len);
 }
 
 /* The pid in the pidfile when that process is alive and is an authmilter
@@ -61,7 +55,7 @@ int am_instance_check(const char *spec, const char *pidfile, char *err, size_t e
 	const char *path = am_daemon_socket_path(spec);
 	long pid = live_pid(pidfile);
 
-	if (path != NULL && socket_answers(path)) {
+	if (path != NULL && socket_answers(spec)) {
 		if (pid > 0)
 			snprintf(err, errlen, "authmilter is already running (pid %ld) on %s; stop it first",
 				 pid, path);

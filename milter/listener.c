@@ -18,7 +18,9 @@
  * libmilter's signal thread exists just waits for it. Should libmilter's
  * signal thread take the first signal instead, the listener still ends
  * after its tick. What runs after smfi_main() returns (the wait for
- * callbacks still busy) is main.c's.
+ * callbacks still busy) is main.c's. The socket's address and the
+ * connect that wakes the listener also tell instance.c whether a daemon
+ * already answers on a socket.
  */
 #include <libmilter/mfapi.h>
 #include <arpa/inet.h>
@@ -49,10 +51,7 @@ static void *listen_main(void *arg)
 	return NULL;
 }
 
-/* Fill sa for the socket spec (unix:PATH, inet:PORT[@ADDR],
- * inet6:PORT[@ADDR]; no ADDR: all addresses, so loopback reaches it);
- * false when ADDR is a host name (the stop then takes libmilter's tick). */
-static bool spec_addr(const char *spec, struct sockaddr_storage *sa, socklen_t *len)
+bool am_listener_addr(const char *spec, struct sockaddr_storage *sa, socklen_t *len)
 {
 	const char *path = am_daemon_socket_path(spec), *at;
 	struct sockaddr_un *un = (struct sockaddr_un *)sa;
@@ -84,15 +83,16 @@ static bool spec_addr(const char *spec, struct sockaddr_storage *sa, socklen_t *
 	return inet_pton(AF_INET, at ? at + 1 : "127.0.0.1", &in->sin_addr) == 1;
 }
 
-/* Connect to our own socket and hang up: the listener's select() returns. */
-static void poke(const struct sockaddr_storage *sa, socklen_t len)
+bool am_listener_answers(const struct sockaddr_storage *sa, socklen_t len)
 {
 	int fd = socket(sa->ss_family, SOCK_STREAM, 0);
+	bool accepted;
 
 	if (fd < 0)
-		return;
-	(void)connect(fd, (const struct sockaddr *)sa, len); /* refused: already closed */
+		return false;
+	accepted = connect(fd, (const struct sockaddr *)sa, len) == 0;
 	close(fd);
+	return accepted;
 }
 
 /* Wait for a stop signal or for the listener to end on its own. */
@@ -117,7 +117,7 @@ int am_listener_run(const char *spec)
 	struct sockaddr_storage sa;
 	socklen_t salen = 0;
 	pthread_t listener;
-	bool can_poke = spec_addr(spec, &sa, &salen), stopping = false;
+	bool can_poke = am_listener_addr(spec, &sa, &salen), stopping = false;
 	int sig;
 
 	if (pthread_create(&listener, NULL, listen_main, NULL) != 0)
@@ -126,10 +126,12 @@ int am_listener_run(const char *spec)
 		am_log(LOG_INFO, "%s: stopping the listener",
 		       sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP");
 		stopping = kill(getpid(), sig) == 0;   /* for libmilter's signal thread */
-		/* Poke until the listener is gone: a poke that lands before the
-		 * flag is set only costs one more turn of the loop. */
+		/* Connect to our own socket and hang up (the listener's select()
+		 * returns) until the listener is gone: a poke that lands before
+		 * the flag is set only costs one more turn of the loop, and one
+		 * refused (the socket is closed already) nothing. */
 		for (int i = 0; can_poke && stopping && !atomic_load(&listener_done) && i < 200; i++) {
-			poke(&sa, salen);
+			(void)am_listener_answers(&sa, salen);
 			nanosleep(&nap, NULL);
 		}
 	}

@@ -124,7 +124,7 @@ static struct am_config *load_config(const struct options *o, char *err, size_t 
 		return NULL;
 	if ((o->socket != NULL && am_config_set(cfg, "milter", "socket", o->socket, "-p", 0, err, errlen) != 0) ||
 	    am_runtime_check_config(cfg, err, errlen) != 0) {
-		am_checkconf_locate(o->config, err, errlen);
+		am_checkconf_locate(cfg, err, errlen);
 		am_config_free(cfg);
 		return NULL;
 	}
@@ -256,7 +256,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "authmilter: %s\n", err);
 		return 1;
 	}
-	if (!o.offline.used && (am_checkconf(o.config, cfg, warn_stderr, &user, err, sizeof(err)) != 0 ||
+	if (!o.offline.used && (am_checkconf(cfg, warn_stderr, &user, err, sizeof(err)) != 0 ||
 				(o.check_only && check_build(&o, err, sizeof(err)) != 0))) {
 		fprintf(stderr, "authmilter: %s\n", err);
 		am_config_free(cfg);

@@ -30,6 +30,8 @@
 #   daemon_start CONFIG [ARGS] | daemon_stop | daemon_reload | daemon_alive
 #   daemon_wait_log ERE [SECONDS] -> AM_SOCKET AM_SOCKET_PATH AM_DAEMON_PID
 #   milter_drive ARGS...        (t/milter-drive -s $AM_SOCKET ...)
+#   filter_start VAR NAME OUTPUT PROGRAM ARGS | filter_stop VAR
+#                               -> VAR_SOCKET VAR_PID (a milter on $T/NAME.sock)
 #   testfilter_start NAME ARGS | testfilter_stop
 #                               -> TESTFILTER_SOCKET TESTFILTER_LOG TESTFILTER_PID
 #   postfix_start [--no-milter] [param=value...] | postfix_stop | postfix_pids

@@ -328,28 +328,49 @@ milter_drive() {
 	"$top_builddir/t/milter-drive" -s "${AM_SOCKET:?no daemon socket}" "$@"
 }
 
+# filter_start VAR NAME OUTPUT PROGRAM ARGS...: start the milter PROGRAM
+# with -p unix:$T/NAME.sock ARGS..., its output appended to OUTPUT, tracked,
+# and wait up to 10 s for the socket (diag OUTPUT and return 1 when none
+# comes). umask 0: the socket is world-writable so Postfix's smtpd can use
+# it. Sets ${VAR}_SOCKET and ${VAR}_PID (the pid also when it fails).
+filter_start() {
+	local var=$1 name=$2 out=$3 program=$4
+	shift 4
+	printf -v "${var}_SOCKET" '%s' "unix:$T/$name.sock"
+	rm -f "$T/$name.sock"
+	(umask 0 && exec "$program" -p "unix:$T/$name.sock" "$@") >>"$out" 2>&1 </dev/null &
+	printf -v "${var}_PID" '%s' "$!"
+	harness_track "$!" "$name"
+	wait_for 10 test -S "$T/$name.sock" || {
+		diag "${program##*/} $name did not start: $(cat "$out")"
+		return 1
+	}
+}
+
+# filter_stop VAR: stop the filter filter_start VAR started, at once
+# (SIGKILL: libmilter takes seconds to notice SIGTERM, and the test filters
+# have nothing to save), and empty ${VAR}_PID.
+filter_stop() {
+	local pid_var=${1}_PID
+	[ -n "${!pid_var:-}" ] || return 0
+	kill -KILL "${!pid_var}" 2>/dev/null
+	harness_kill "${!pid_var}" 1 2>/dev/null
+	printf -v "$pid_var" '%s' ""
+}
+
 # testfilter_start NAME ARGS...: start t/milter-testfilter (a libmilter test
-# filter, see its header) on unix:$T/NAME.sock, log $T/NAME.log; the socket is
-# world-writable so Postfix's smtpd can use it. Sets TESTFILTER_SOCKET,
+# filter, see its header) on unix:$T/NAME.sock (filter_start), log
+# $T/NAME.log, output in $T/NAME.out. Sets TESTFILTER_SOCKET,
 # TESTFILTER_LOG, TESTFILTER_PID.
 testfilter_start() {
 	local name=${1:?testfilter_start NAME ARGS...}
 	shift
-	TESTFILTER_SOCKET="unix:$T/$name.sock"
 	TESTFILTER_LOG="$T/$name.log"
-	rm -f "$T/$name.sock" "$TESTFILTER_LOG"
-	(umask 0 && exec "$top_builddir/t/milter-testfilter" -p "$TESTFILTER_SOCKET" -l "$TESTFILTER_LOG" "$@") \
-		>>"$T/$name.out" 2>&1 </dev/null &
-	TESTFILTER_PID=$!
-	harness_track "$TESTFILTER_PID" "$name"
-	wait_for 10 test -S "$T/$name.sock" || { diag "test filter $name did not start"; cat "$T/$name.out"; return 1; }
+	rm -f "$TESTFILTER_LOG"
+	filter_start TESTFILTER "$name" "$T/$name.out" "$top_builddir/t/milter-testfilter" -l "$TESTFILTER_LOG" "$@"
 }
 
-# testfilter_stop: stop the test filter at once (SIGKILL: libmilter takes
-# seconds to notice SIGTERM, and the test filter has nothing to save).
+# testfilter_stop: stop the test filter (filter_stop).
 testfilter_stop() {
-	[ -n "${TESTFILTER_PID:-}" ] || return 0
-	kill -KILL "$TESTFILTER_PID" 2>/dev/null
-	harness_kill "$TESTFILTER_PID" 1 2>/dev/null
-	TESTFILTER_PID=""
+	filter_stop TESTFILTER
 }

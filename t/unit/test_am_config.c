@@ -1,7 +1,8 @@
 /*
  * test_am_config.c - the ini loader: defaults, every kind of bad input
- * (each must name FILE:LINE), lists over several lines, comments after
- * values, the dump loading again, and the shipped etc/authmilter.ini.
+ * (each must name FILE:LINE), the line each key was set on, lists over
+ * several lines, comments after values, the dump loading again, and the
+ * shipped etc/authmilter.ini.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,10 @@ static void test_values(void)
 	is_int(cfg->spf_fail_action, AM_ACT_REJECT, "action parsed");
 	is_int(cfg->threshold_reject, 0, "zero threshold allowed");
 	is_int(cfg->dns_timeout_ms, 5000, "default kept for unset key");
+	is_int(am_config_line(cfg, "server", "authserv_id"), 3, "line of a key recorded");
+	is_int(am_config_line(cfg, "server", "trusted_networks"), 4, "line of a list: its first line");
+	is_int(am_config_line(cfg, "milter", "socket_mode"), 8, "line of a key in a later section");
+	is_int(am_config_line(cfg, "dns", "timeout_ms"), 0, "no line for a default");
 	am_config_free(cfg);
 }
 
