@@ -54,14 +54,23 @@ static bool bare_lf(const char *value, size_t i)
 	return value[i] == '\n' && (i == 0 || value[i - 1] != '\r');
 }
 
-/* Copy ["name:"]value with bare LFs made CRLF (see am_header.h). */
+/* Offset of the first LF in value[from..vlen), or vlen. */
+static size_t next_lf(const char *value, size_t vlen, size_t from)
+{
+	const char *lf = memchr(value + from, '\n', vlen - from);
+
+	return lf ? (size_t)(lf - value) : vlen;
+}
+
+/* Copy ["name:"]value with bare LFs made CRLF (see am_header.h). The
+ * runs between line ends are copied whole: a header has few of them. */
 char *am_header_crlf(const char *name, size_t nlen, const char *value, size_t *len)
 {
-	size_t vlen = 0, bare = 0, o = 0;
+	size_t vlen = strlen(value), bare = 0, o = 0, from = 0, at;
 	char *out;
 
-	for (; value[vlen] != '\0'; vlen++)
-		bare += bare_lf(value, vlen);
+	for (at = next_lf(value, vlen, 0); at < vlen; at = next_lf(value, vlen, at + 1))
+		bare += bare_lf(value, at);
 	if ((out = malloc((name ? nlen + 1 : 0) + vlen + bare + 1)) == NULL)
 		return NULL;
 	if (name != NULL) {
@@ -69,11 +78,16 @@ char *am_header_crlf(const char *name, size_t nlen, const char *value, size_t *l
 		out[nlen] = ':';
 		o = nlen + 1;
 	}
-	for (size_t i = 0; i < vlen; i++) {
-		if (bare_lf(value, i))
-			out[o++] = '\r';
-		out[o++] = value[i];
+	for (at = next_lf(value, vlen, 0); bare > 0 && at < vlen; at = next_lf(value, vlen, at + 1)) {
+		if (!bare_lf(value, at))
+			continue;
+		memcpy(out + o, value + from, at - from);
+		o += at - from;
+		out[o++] = '\r';
+		from = at;   /* the LF goes with the next run */
 	}
+	memcpy(out + o, value + from, vlen - from);
+	o += vlen - from;
 	out[o] = '\0';
 	*len = o;
 	return out;
