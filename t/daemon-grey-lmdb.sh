@@ -122,8 +122,7 @@ send 192.0.2.61 a@sender.example bob@rcpt.example
 like "$NEW" 'greylist=new greylist_reason="first attempt \(no reverse DNS\)"' "suspicious: no reverse DNS: greylisted, and why"
 send 192.0.2.62 a@sender.example dave@rcpt.example -n dsl-62.pool.isp.example
 like "$NEW" 'greylist=new greylist_reason="first attempt \(dynamic-looking host name\)"' "suspicious: a dynamic-looking host name: greylisted"
-unlike "$(cat "$T/daemon.log")" 'AddressSanitizer|runtime error|LeakSanitizer|greylist=error' "no sanitizer report, no store error"
-daemon_stop
-is "$?" 0 "daemon stopped cleanly"
+unlike "$(cat "$T/daemon.log")" 'greylist=error' "no store error"
+daemon_stop_clean   # after the exit, when LeakSanitizer has written
 
 done_testing

@@ -62,9 +62,8 @@ smtp '<>' carol@rcpt.example
 is "$ST" 0 "null sender retry: accepted"
 postfix_wait_mail carol 1
 ok $? "null sender retry: delivered"
-unlike "$(cat "$T/daemon.log")" 'AddressSanitizer|runtime error|LeakSanitizer|greylist=error' "no sanitizer report, no store error"
+unlike "$(cat "$T/daemon.log")" 'greylist=error' "no store error"
 postfix_stop
-daemon_stop
-is "$?" 0 "daemon stopped cleanly"
+daemon_stop_clean   # after the exit, when LeakSanitizer has written
 
 done_testing
