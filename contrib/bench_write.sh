@@ -10,7 +10,7 @@ field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 # get MODE SYSTEM CORPUS N KEY: one figure, the median over the runs of
 # that step (the lower middle one for an even count; "" when not run).
 get() {
-	grep "^$1 $2 $3 $4 " "$T/results" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$5=//p" | sort -g |
+	field "$(grep "^$1 $2 $3 $4 " "$T/results" 2>/dev/null)" "$5" | sort -g |
 		awk '{ v[NR] = $0 } END { if (NR) print v[int((NR + 1) / 2)] }'
 }
 
