@@ -56,16 +56,10 @@ void am_spf_free(struct am_spf *spf)
  * (RFC 7208 5, paragraph 9). Returns false for an unusable address. */
 static bool set_client(SPF_request_t *req, const struct am_ip *client, struct am_ip *used)
 {
-	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	struct in_addr v4;
 	struct in6_addr v6;
 
-	*used = *client;
-	if (client->family == AF_INET6 && memcmp(client->addr, mapped, 12) == 0) {
-		memset(used, 0, sizeof(*used));
-		used->family = AF_INET;
-		memcpy(used->addr, client->addr + 12, 4);
-	}
+	*used = am_ip_unmap_v4(client);
 	if (used->family == AF_INET) {
 		memcpy(&v4, used->addr, 4);
 		return SPF_request_set_ipv4(req, v4) == SPF_E_SUCCESS;
