@@ -14,8 +14,8 @@
  * A network found whitelisted is believed for a minute without asking the
  * store again (am_grey_cache.c). A record in use is refreshed (rewritten
  * with last_seen = now and a new pass_lifetime) once its last refresh is
- * 1/REFRESH_FRACTION of that lifetime old, not on every message: a known
- * sender then costs one store read per recipient, and a record still lives
+ * 1/REFRESH_FRACTION of that lifetime old, not on every message, so a
+ * passed triplet costs no write of its own per message; a record still lives
  * at least pass_lifetime minus that fraction (35.4 of 36 days) after its
  * last use.
  * A store failure gives outcome error and, per on_store_error, accept or
@@ -46,7 +46,8 @@ struct am_grey {
 	bool at_eom, all_clients;
 	unsigned skip_mask;
 	struct am_grey_words hosts, senders, rcpts, keywords;
-	struct am_grey_cache *listed;  /* networks whitelisted in the last minute */
+	struct am_grey_cache *listed;  /* networks whitelisted in the last minute;
+					  NULL when auto_whitelist = 0 */
 	int64_t (*clock)(void *arg);
 	void *clock_arg;
 };
@@ -140,7 +141,8 @@ static struct am_grey *grey_build(const struct am_config *cfg, char *err, size_t
 	char bad[64];
 	if (am_grey_config_check(cfg, err, errlen) < 0)
 		return NULL;
-	if (!(g = calloc(1, sizeof(*g))) || !(g->listed = am_grey_cache_new())) {
+	if (!(g = calloc(1, sizeof(*g))) ||
+	    (cfg->grey_auto_whitelist > 0 && !(g->listed = am_grey_cache_new()))) {
 		free(g);
 		return snprintf(err, errlen, "out of memory"), NULL;
 	}

@@ -5,8 +5,9 @@
  *
  * One struct am_grey belongs to one config generation: it holds the parsed
  * [greylist] lists and a reference to a store from the daemon's registry
- * (stores outlive generations). It is read-only after am_grey_new() and
- * safe to use from many threads at once.
+ * (stores outlive generations). It is read-only after am_grey_new() but
+ * for its cache of whitelisted networks (am_grey_cache.c, locked per
+ * slot), and safe to use from many threads at once.
  *
  * Where: with `stage = rcpt` each recipient is decided at RCPT, except for
  * the null sender <>, which is always decided at end of data (greylisting

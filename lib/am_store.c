@@ -182,7 +182,6 @@ enum am_store_status am_store_set(struct am_store *s, const char *key,
 	return noted(s, s->ops->set(s, key, v, ttl, now, err, errlen), err);
 }
 
-
 /* Delete a record (NOTFOUND when absent). */
 enum am_store_status am_store_del(struct am_store *s, const char *key, int64_t now, char *err,
 				  size_t errlen)

@@ -52,7 +52,7 @@ enum am_store_state {
 /* The one value type. */
 struct am_store_value {
 	int64_t first_seen;    /* Unix time of the first attempt */
-	int64_t last_seen;     /* Unix time of the latest use */
+	int64_t last_seen;     /* Unix time of the latest write (a use, or a refresh) */
 	uint32_t count;        /* passes counted */
 	uint8_t state;         /* enum am_store_state */
 };
