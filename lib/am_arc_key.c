@@ -4,7 +4,8 @@
  * shared DNS layer under the message's budget and chosen among the TXT
  * records as DKIM chooses (am_dkim_pick_key), RFC 8301's rules (RSA of
  * at least 1024 bits, SHA-256 only) and Ed25519 keys (RFC 8463). Each
- * (selector, domain) is looked up and parsed once per message, and at
+ * (selector, domain) is looked up once per message (an RSA key's parse
+ * is kept across messages in the DKIM key cache), and at
  * most AM_ARC_MAX_KEYS of them: a 50-instance chain with 50 selectors
  * costs at most that many queries, never more than the budget allows.
  */
@@ -55,9 +56,10 @@ static int der_next(const unsigned char **p, const unsigned char *end, unsigned 
 	return 0;
 }
 
-/* The RSAPublicKey inside an RSA SubjectPublicKeyInfo, or NULL. OpenSSL 3's
- * d2i_PUBKEY runs its whole decoder search (half the CPU of an ARC set);
- * the inner key alone goes the short way through d2i_PublicKey. */
+/* The RSAPublicKey inside an RSA SubjectPublicKeyInfo, or NULL. Lenient:
+ * it skips what follows the OID or the BIT STRING, which d2i_PUBKEY
+ * refuses; ARC has always taken such keys (decode_key asks it only after
+ * d2i_PUBKEY said no, and never caches what it finds). */
 static const unsigned char *spki_rsa(const unsigned char *der, size_t len, size_t *outlen)
 {
 	static const unsigned char rsa_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01};
@@ -112,18 +114,19 @@ static EVP_PKEY *decode_key(const unsigned char *der, size_t len, bool ed25519, 
 
 	if ((k = am_dkim_keycache_find(der, len)) != NULL)
 		return rsa_checked(k, err, errlen);
-	inner = spki_rsa(der, len, &inner_len);
-	if (inner != NULL)
-		k = d2i_PublicKey(EVP_PKEY_RSA, NULL, &inner, (long)inner_len);
-	else if ((k = d2i_PUBKEY(NULL, &p, (long)len)) == NULL) {
-		/* a bare RSAPublicKey: ours alone, never offered to DKIM's cache,
-		 * whose d2i_PUBKEY_bio would refuse these bytes */
-		p = der;
-		return rsa_checked(d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)len), err, errlen);
+	/* Only what d2i_PUBKEY accepts goes into the cache DKIM shares: its
+	 * d2i_PUBKEY_bio answers from it, and must never take bytes it would
+	 * refuse. A miss is once per key; the cache makes the rest cheap. */
+	if ((k = d2i_PUBKEY(NULL, &p, (long)len)) != NULL) {
+		if ((k = rsa_checked(k, err, errlen)) != NULL)
+			am_dkim_keycache_keep(der, len, k);
+		return k;
 	}
-	if ((k = rsa_checked(k, err, errlen)) != NULL)
-		am_dkim_keycache_keep(der, len, k);
-	return k;
+	/* ours alone: an SPKI with extra bytes, or a bare RSAPublicKey */
+	if ((inner = spki_rsa(der, len, &inner_len)) != NULL)
+		return rsa_checked(d2i_PublicKey(EVP_PKEY_RSA, NULL, &inner, (long)inner_len), err, errlen);
+	p = der;
+	return rsa_checked(d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)len), err, errlen);
 }
 
 /* Parse a key record's text into key->pkey; -1 with key->err. */
@@ -184,7 +187,8 @@ static void fetch(struct am_arc_key *key, struct am_dns *dns, struct am_dns_budg
 }
 
 /* The message's key for (sel, dom), looked up on first use; NULL past
- * AM_ARC_MAX_KEYS (am_arc_verify says so in the reason). */
+ * AM_ARC_MAX_KEYS, for a selector or domain too long to keep, or out of
+ * memory. */
 static struct am_arc_key *get_key(struct am_arc_keys *keys, struct am_dns *dns,
 				  struct am_dns_budget *budget, const char *sel, const char *dom)
 {

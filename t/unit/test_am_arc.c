@@ -8,7 +8,8 @@
  * Ed25519 set (RFC 8463) signed here with OpenSSL over our own
  * canonicalisation, through verification, trust and the choice of the
  * key record among a selector's TXT records (python3-dkim's
- * arc_sign signs RSA only). RSA chains from an independent signer are
+ * arc_sign signs RSA only); which RSA keys enter the key cache DKIM
+ * shares. RSA chains from an independent signer are
  * tested in t/daemon-arc.sh and t/arc-conformance.sh.
  */
 #include <stdio.h>
@@ -16,8 +17,10 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "am_arc_int.h"
+#include "am_dkim_keycache.h"
 #include "am_domlist.h"
 #include "tap.h"
 
@@ -482,6 +485,75 @@ static void test_ed25519(void)
 	EVP_PKEY_free(k);
 }
 
+/* Verify "hello" signed by k with the RSA key record at sel. */
+static int rsa_check(struct am_dns *dns, EVP_PKEY *k, const char *sel, char *why, size_t whylen)
+{
+	static const char data[] = "hello";
+	unsigned char sig[512];
+	size_t siglen = sizeof(sig);
+	struct am_arc_keys keys = {0};
+	struct am_dns_budget budget;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int rc = -1;
+
+	am_dns_budget_start(&budget, 5000);
+	if (md != NULL && EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k) == 1 &&
+	    EVP_DigestSign(md, sig, &siglen, (const unsigned char *)data, strlen(data)) == 1)
+		rc = am_arc_verify(&keys, dns, &budget, sel, "example.org", AM_ARC_RSA_SHA256, data,
+				   strlen(data), sig, siglen, why, whylen);
+	EVP_MD_CTX_free(md);
+	am_arc_keys_free(&keys);
+	return rc;
+}
+
+/* An RSA SubjectPublicKeyInfo with an element after its BIT STRING: ARC
+ * takes it (as it always did), but it stays out of the key cache DKIM
+ * shares, since OpenSSL's d2i_PUBKEY, which DKIM's parse is, refuses it;
+ * an exact one goes in. */
+static void test_rsa_key_cache(void)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024), *f;
+	unsigned char *exact = NULL, loose[512];
+	const unsigned char *p;
+	char b64e[512], b64l[512], table[1400], why[160], err[128];
+	int n = k ? i2d_PUBKEY(k, &exact) : -1;
+	struct am_dns *dns;
+
+	/* 30 81 LL <AlgorithmIdentifier> <BIT STRING>, LL + 2 with 05 00 added */
+	if (!ok(n > 3 && n < 250 && exact[0] == 0x30 && exact[1] == 0x81, "RSA-1024 SPKI made"))
+		goto out;
+	memcpy(loose, exact, (size_t)n);
+	loose[2] = (unsigned char)(exact[2] + 2);
+	loose[n] = 0x05;
+	loose[n + 1] = 0x00;
+	p = loose;
+	f = d2i_PUBKEY(NULL, &p, n + 2);
+	ok(f == NULL, "OpenSSL's d2i_PUBKEY refuses the SPKI with an extra element");
+	EVP_PKEY_free(f);
+	EVP_EncodeBlock((unsigned char *)b64e, exact, n);
+	EVP_EncodeBlock((unsigned char *)b64l, loose, n + 2);
+	snprintf(table, sizeof(table),
+		 "exact._domainkey.example.org TXT v=DKIM1; k=rsa; p=%s\n"
+		 "loose._domainkey.example.org TXT v=DKIM1; k=rsa; p=%s\n", b64e, b64l);
+	dns = am_dns_table_new(table, err, sizeof(err));
+	if (!ok(dns != NULL, "key table: %s", dns ? "ok" : err))
+		goto out;
+	am_dkim_keycache_clear();
+	why[0] = '\0';
+	ok(rsa_check(dns, k, "loose", why, sizeof(why)) == 0, "ARC verifies with the loose SPKI %s", why);
+	ok((f = am_dkim_keycache_find(loose, (size_t)n + 2)) == NULL,
+	   "... and keeps it out of the cache DKIM's parse answers from");
+	EVP_PKEY_free(f);
+	ok(rsa_check(dns, k, "exact", why, sizeof(why)) == 0, "ARC verifies with the exact SPKI");
+	ok((f = am_dkim_keycache_find(exact, (size_t)n)) != NULL, "... and caches it");
+	EVP_PKEY_free(f);
+	am_dkim_keycache_clear();
+	am_dns_destroy(dns);
+out:
+	OPENSSL_free(exact);
+	EVP_PKEY_free(k);
+}
+
 int main(void)
 {
 	char err[128];
@@ -495,6 +567,7 @@ int main(void)
 	test_canon_runs();
 	test_aar_and_list();
 	test_ed25519();
+	test_rsa_key_cache();
 	if (ok(dns != NULL, "table resolver: %s", dns ? "ok" : err))
 		test_bad_input(dns);
 	am_dns_destroy(dns);
