@@ -1,8 +1,9 @@
 /*
  * am_arc_tag.c - the DKIM tag-list grammar (RFC 6376 3.2) that ARC-Seal,
  * ARC-Message-Signature and key records share, the colon-separated
- * values of their h= and s= tags, and base64 with folding white space. Strict on purpose: a malformed field fails the chain
- * (RFC 8617 5.2), and the parser is what hostile input meets first, so it
+ * values of their h= and s= tags, and base64 with folding white space.
+ * Strict on purpose: a malformed field fails the chain (RFC 8617 5.2),
+ * and the parser is what hostile input meets first, so it
  * only reads within the string and never allocates.
  */
 #include <stdio.h>

@@ -1,7 +1,8 @@
 /*
  * am_dkim_keycache.h - parsed DKIM public keys kept by their exact DER
  * bytes, in front of OpenSSL's d2i_PUBKEY_bio() as libopendkim calls it
- * (see am_dkim_keycache.c for why and how). Nothing to call per message.
+ * (see am_dkim_keycache.c for why and how): libopendkim's keys need no
+ * call per message; ARC's RSA keys use find and keep.
  */
 #ifndef AM_DKIM_KEYCACHE_H
 #define AM_DKIM_KEYCACHE_H

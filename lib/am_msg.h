@@ -1,7 +1,9 @@
 /*
  * am_msg.h - per-connection and per-message state. A connection carries
  * several messages (and may say HELO again after STARTTLS, or RSET), so
- * each level has its own reset; nothing of one message leaks into the next.
+ * each level has its own reset; nothing of one message leaks into the next
+ * (the DKIM signature slots are not cleared, only read below their count,
+ * which is).
  */
 #ifndef AM_MSG_H
 #define AM_MSG_H
@@ -89,7 +91,8 @@ struct am_conn {
 
 /* Clear a newly allocated connection (and its message). */
 void am_conn_clear(struct am_conn *c);
-/* Release what the message holds and clear it. */
+/* Release what the message holds and clear it (a message that never
+ * started has nothing to clear and is left alone). */
 void am_msg_reset(struct am_msg *m);
 /* New HELO (or STARTTLS): forget the HELO identity's result. */
 void am_conn_reset_helo(struct am_conn *c);

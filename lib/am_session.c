@@ -19,6 +19,7 @@
 #include "am_iprev.h"
 #include "am_log.h"
 #include "am_metrics.h"
+#include "am_msg.h"
 #include "am_path.h"
 #include "am_report_data.h"
 #include "am_runtime.h"
