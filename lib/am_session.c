@@ -571,8 +571,6 @@ void am_session_eom(struct am_conn *c, struct am_verdict *v, struct am_edits *e)
 
 	/* the texts (9 KB) are read only under their add_ flags */
 	e->add_authres = e->add_marker = e->add_bimi_location = false;
-	e->ndeletes = 0;
-	e->deletes = NULL;
 	if (m->dkim != NULL) {
 		am_dkim_eom(m->dkim, &m->results.dkim);
 		am_dkim_msg_free(m->dkim);
