@@ -42,10 +42,7 @@ void am_arc_msg_free(struct am_arc_msg *m)
 {
 	if (m == NULL)
 		return;
-	for (size_t i = 0; i < m->nhdrs; i++) {
-		free(m->hdrs[i].name);
-		free(m->hdrs[i].value);
-	}
+	am_arena_free(&m->arena);
 	free(m->hdrs);
 	free(m->sets);
 	am_arc_bodyhash_free(m->bodyhash[0]);
@@ -88,10 +85,9 @@ int am_arc_header(struct am_arc_msg *m, const char *name, const char *value)
 		m->hdrs = p;
 		m->cap = cap;
 	}
-	if ((h.name = strdup(name)) == NULL || (h.value = am_header_crlf(NULL, 0, value, &h.vlen)) == NULL) {
-		free(h.name);
+	if ((h.name = am_arena_strdup(&m->arena, name)) == NULL ||
+	    (h.value = am_header_crlf(&m->arena, NULL, 0, value, &h.vlen)) == NULL)
 		return -1;
-	}
 	m->bytes += h.vlen + strlen(name);
 	m->hdrs[m->nhdrs++] = h;
 	return 0;

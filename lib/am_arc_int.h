@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "am_arc.h"
+#include "am_arena.h"
 
 /* --- tag lists (RFC 6376 3.2), am_arc_tag.c --- */
 
@@ -142,6 +143,7 @@ struct am_arc_msg {
 	struct am_arc_options opt;
 	struct am_arc_hdr *hdrs;
 	size_t nhdrs, cap, bytes;
+	struct am_arena arena;       /* the kept names and values */
 	bool overflow;               /* past the header caps */
 	unsigned narc;               /* ARC fields seen */
 	unsigned n;                  /* newest instance of a well-formed chain */

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "am_arena.h"
 #include "am_dkim.h"
 #include "am_dkim_bodylen.h"
 #include "am_dkim_select.h"
@@ -51,6 +52,7 @@ struct keylookup {
 struct am_dkim_msg {
 	struct am_dkim *d;
 	DKIM *dkim;
+	struct am_arena arena;                  /* the handle's memory and the header copies */
 	struct am_dns_budget *budget;
 	char id[64];
 	unsigned nsighdr;                       /* DKIM-Signature fields seen */
@@ -198,6 +200,22 @@ static int set_opt(DKIM_LIB *lib, int what, void *val, size_t len, const char *n
 	return -1;
 }
 
+/* libopendkim's allocator: a message's handle (closure: the message's
+ * arena) allocates from the arena, the library itself (closure NULL) from
+ * malloc. */
+static void *handle_alloc(void *closure, size_t n)
+{
+	return closure ? am_arena_alloc(closure, n) : malloc(n);
+}
+
+static void handle_release(void *closure, void *p)
+{
+	if (closure)
+		am_arena_release(closure, p);
+	else
+		free(p);
+}
+
 /* Build the verifier of one configuration generation. */
 struct am_dkim *am_dkim_new(struct am_dns *dns, const struct am_dkim_options *opt, char *err,
 			    size_t errlen)
@@ -228,7 +246,7 @@ struct am_dkim *am_dkim_new(struct am_dns *dns, const struct am_dkim_options *op
 		return NULL;
 	}
 	minbits = d->opt.min_key_bits;
-	if ((d->lib = dkim_init(NULL, NULL)) == NULL) {
+	if ((d->lib = dkim_init(handle_alloc, handle_release)) == NULL) {
 		snprintf(err, errlen, "libopendkim: dkim_init failed");
 		free(d);
 		return NULL;
@@ -271,9 +289,10 @@ struct am_dkim_msg *am_dkim_msg_new(struct am_dkim *d, struct am_dns_budget *bud
 	snprintf(m->id, sizeof(m->id), "%s", id ? id : "");
 	am_dkim_bodylen_init(&m->len_simple, false);
 	am_dkim_bodylen_init(&m->len_relaxed, true);
-	m->dkim = dkim_verify(d->lib, (const unsigned char *)m->id, NULL, &st);
+	m->dkim = dkim_verify(d->lib, (const unsigned char *)m->id, &m->arena, &st);
 	if (m->dkim == NULL) {
 		snprintf(err, errlen, "libopendkim: dkim_verify: %s", dkim_getresultstr(st));
+		am_arena_free(&m->arena);
 		free(m);
 		return NULL;
 	}
@@ -298,7 +317,8 @@ static void set_broken(struct am_dkim_msg *m, const char *what, DKIM_STAT st)
 	snprintf(m->broken_why, sizeof(m->broken_why), "%s: %s", what, dkim_getresultstr(st));
 }
 
-/* One header field, "name:value" with LF-only line ends made CRLF. */
+/* One header field, "name:value" with LF-only line ends made CRLF (the
+ * copy stays in the arena: libopendkim keeps its own beside it anyway). */
 int am_dkim_header(struct am_dkim_msg *m, const char *name, const char *value)
 {
 	size_t nlen = strlen(name), len;
@@ -311,10 +331,9 @@ int am_dkim_header(struct am_dkim_msg *m, const char *name, const char *value)
 	is_sig = nlen == 14 && strncasecmp(name, "DKIM-Signature", 14) == 0;
 	if (m->eoh_done || nlen == 0)
 		return 0;
-	if ((buf = am_header_crlf(name, nlen, value, &len)) == NULL)
+	if ((buf = am_header_crlf(&m->arena, name, nlen, value, &len)) == NULL)
 		return -1;
 	st = dkim_header(m->dkim, (u_char *)buf, len);
-	free(buf);
 	if (is_sig) {
 		/* libopendkim keeps a malformed signature (BADSIGHANDLES) and
 		 * says so only here: remember it by field index. */
@@ -630,5 +649,6 @@ void am_dkim_msg_free(struct am_dkim_msg *m)
 		return;
 	if (m->dkim != NULL)
 		dkim_free(m->dkim);
+	am_arena_free(&m->arena);
 	free(m);
 }

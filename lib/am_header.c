@@ -3,10 +3,10 @@
  * sanitising wire text, CRLF copies, and name comparison.
  */
 #include <ctype.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "am_arena.h"
 #include "am_header.h"
 
 /* Unfold and trim value into out. */
@@ -64,14 +64,15 @@ static size_t next_lf(const char *value, size_t vlen, size_t from)
 
 /* Copy ["name:"]value with bare LFs made CRLF (see am_header.h). The
  * runs between line ends are copied whole: a header has few of them. */
-char *am_header_crlf(const char *name, size_t nlen, const char *value, size_t *len)
+char *am_header_crlf(struct am_arena *arena, const char *name, size_t nlen, const char *value,
+		     size_t *len)
 {
 	size_t vlen = strlen(value), bare = 0, o = 0, from = 0, at;
 	char *out;
 
 	for (at = next_lf(value, vlen, 0); at < vlen; at = next_lf(value, vlen, at + 1))
 		bare += bare_lf(value, at);
-	if ((out = malloc((name ? nlen + 1 : 0) + vlen + bare + 1)) == NULL)
+	if ((out = am_arena_alloc(arena, (name ? nlen + 1 : 0) + vlen + bare + 1)) == NULL)
 		return NULL;
 	if (name != NULL) {
 		memcpy(out, name, nlen);

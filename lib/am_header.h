@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct am_arena;
+
 /* Unfold a header value (CRLF/LF + WSP -> WSP), trim surrounding blanks,
  * and copy at most outlen-1 bytes. Returns false if it had to truncate. */
 bool am_header_unfold(const char *value, char *out, size_t outlen);
@@ -17,11 +19,12 @@ bool am_header_unfold(const char *value, char *out, size_t outlen);
  * wire text can go into a log line or an SMTP reply safely. */
 void am_header_sanitize(const char *s, char *out, size_t outlen);
 
-/* A malloc'd copy of value with every LF that has no CR before it made
- * CRLF (milters get LF-only folding; signatures were made over CRLF),
- * after "name:" when name is not NULL (nlen bytes of it). *len is the
- * copy's length. NULL when out of memory. */
-char *am_header_crlf(const char *name, size_t nlen, const char *value, size_t *len);
+/* A copy of value, allocated from arena, with every LF that has no CR
+ * before it made CRLF (milters get LF-only folding; signatures were made
+ * over CRLF), after "name:" when name is not NULL (nlen bytes of it).
+ * *len is the copy's length. NULL when out of memory. */
+char *am_header_crlf(struct am_arena *arena, const char *name, size_t nlen, const char *value,
+		     size_t *len);
 
 /* Case-insensitive header name comparison. */
 bool am_header_name_is(const char *name, const char *want);

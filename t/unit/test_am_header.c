@@ -4,23 +4,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "am_arena.h"
 #include "am_header.h"
 #include "tap.h"
 
 /* Bare LFs become CRLF, CRLFs stay; with a name, "name:" comes first. */
 static void test_crlf(void)
 {
+	struct am_arena arena = {0};
 	size_t len = 0;
-	char *c = am_header_crlf(NULL, 0, "\na\r\n\tb\n\tc", &len);
+	char *c = am_header_crlf(&arena, NULL, 0, "\na\r\n\tb\n\tc", &len);
 
 	ok(c != NULL && len == 11 && strcmp(c, "\r\na\r\n\tb\r\n\tc") == 0, "bare LFs made CRLF");
-	free(c);
-	c = am_header_crlf("Subject  ", 7, " x\n y", &len);
+	c = am_header_crlf(&arena, "Subject  ", 7, " x\n y", &len);
 	ok(c != NULL && len == 14 && strcmp(c, "Subject: x\r\n y") == 0, "name: prefix, nlen bytes of it");
-	free(c);
-	c = am_header_crlf("X", 1, "", &len);
+	c = am_header_crlf(&arena, "X", 1, "", &len);
 	ok(c != NULL && len == 2 && strcmp(c, "X:") == 0, "empty value");
-	free(c);
+	am_arena_free(&arena);
 }
 
 int main(void)
