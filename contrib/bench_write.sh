@@ -144,7 +144,8 @@ targets() {
 	d=$(diff_ms "$(get pf authmilter big 10 cpu_ms)" "$(get pf null big 10 cpu_ms)")
 	echo "| own CPU <= 1.0 ms above the null milter, 100 KB, Postfix, 10 sessions | $d ms | $(verdict "$d" '<=' 1.0) |"
 	for n in $CONNS; do
-		d=$(ratio "$(get pf authmilter rsa4k "$n" rate)" "$(get pf null rsa4k "$n" rate)")
+		# three decimals: the two-decimal ratio of the tables rounds 0.895 up to a pass
+		d=$(calc "a / b" "%.3f" "$(get pf authmilter rsa4k "$n" rate)" "$(get pf null rsa4k "$n" rate)")
 		echo "| throughput >= 0.9x the null milter's, Postfix, $n session(s) | ${d}x | $(verdict "$d" '>=' 0.9) |"
 	done
 	for n in $CONNS; do
