@@ -44,7 +44,7 @@ void am_authres_value(const char *v, char *out, size_t outlen)
 		return;
 	}
 	if (is_plain_value(v) && strlen(v) < outlen) {
-		snprintf(out, outlen, "%s", v);
+		memcpy(out, v, strlen(v) + 1);
 		return;
 	}
 	out[o++] = '"';
@@ -67,6 +67,44 @@ struct sink {
 	bool overflow;
 };
 
+/* s->len grew by n bytes: note where the last folded line starts. */
+static void grew(struct sink *s, size_t n)
+{
+	s->len += n;
+	for (size_t k = s->len - n; k < s->len; k++)
+		if (s->buf[k] == '\n')
+			s->line_start = k + 1;
+}
+
+/* Append the strings up to the NULL as one piece: all of it, or nothing
+ * and overflow. Most of the header is such copies; a format string each
+ * cost a vsnprintf (some 20 a message). */
+static void put_texts(struct sink *s, ...) __attribute__((sentinel));
+static void put_texts(struct sink *s, ...)
+{
+	va_list ap;
+	const char *t;
+	size_t n = 0;
+
+	if (s->overflow)
+		return;
+	va_start(ap, s);
+	while ((t = va_arg(ap, const char *)) != NULL)
+		n += strlen(t);
+	va_end(ap);
+	if (n >= s->cap - s->len) {
+		s->overflow = true;
+		s->buf[s->len] = '\0';
+		return;
+	}
+	va_start(ap, s);
+	for (size_t at = s->len; (t = va_arg(ap, const char *)) != NULL; at += strlen(t))
+		memcpy(s->buf + at, t, strlen(t) + 1);
+	va_end(ap);
+	grew(s, n);
+}
+
+/* Append a formatted piece (the few with numbers), all or nothing. */
 static void put(struct sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(struct sink *s, const char *fmt, ...)
 {
@@ -83,10 +121,7 @@ static void put(struct sink *s, const char *fmt, ...)
 		s->buf[s->len] = '\0';
 		return;
 	}
-	s->len += (size_t)n;
-	for (size_t k = s->len - (size_t)n; k < s->len; k++)
-		if (s->buf[k] == '\n')
-			s->line_start = k + 1;
+	grew(s, (size_t)n);
 }
 
 /* " name=value", folded onto a new line when this one would pass 78. */
@@ -95,7 +130,7 @@ static void put_prop(struct sink *s, const char *name, const char *value)
 	size_t add = 1 + strlen(name) + 1 + strlen(value);
 	bool fold = s->len - s->line_start + add > 78;
 
-	put(s, "%s%s=%s", fold ? "\n\t" : " ", name, value);
+	put_texts(s, fold ? "\n\t" : " ", name, "=", value, NULL);
 }
 
 static void comment_text(const char *in, char *out, size_t outlen);
@@ -108,10 +143,10 @@ static void put_spf(struct sink *s, const struct am_spf_result *spf, const char 
 
 	if (!spf->checked)
 		return;
-	put(s, ";\n\tspf=%s", am_result_name(spf->result));
+	put_texts(s, ";\n\tspf=", am_result_name(spf->result), NULL);
 	if (spf->domain[0] == '\0') {
 		comment_text(spf->reason, v, sizeof(v));
-		put(s, " (%s)", v[0] ? v : "no domain");
+		put_texts(s, " (", v[0] ? v : "no domain", ")", NULL);
 		return;
 	}
 	am_authres_value(spf->domain, v, sizeof(v));
@@ -128,7 +163,7 @@ static void put_dkim(struct sink *s, const struct am_dkim_sig *sig)
 	am_authres_value(sig->selector, sel, sizeof(sel));
 	am_authres_value(sig->algorithm, a, sizeof(a));
 	am_authres_value(sig->b_prefix, b, sizeof(b));
-	put(s, ";\n\tdkim=%s", am_result_name(sig->result));
+	put_texts(s, ";\n\tdkim=", am_result_name(sig->result), NULL);
 	if (sig->key_bits)
 		put(s, " (%u-bit key%s)", sig->key_bits, sig->body_partial ? "; partial body" : "");
 	if (sig->domain[0])
@@ -148,16 +183,16 @@ static void put_dmarc(struct sink *s, const struct am_dmarc_result *d)
 {
 	char v[AM_DOMAIN_MAX + 8];
 
-	put(s, ";\n\tdmarc=%s", am_result_name(d->result));
+	put_texts(s, ";\n\tdmarc=", am_result_name(d->result), NULL);
 	if (d->p != AM_DMARC_P_UNSPEC) {
-		put(s, " (p=%s", am_dmarc_policy_name(d->p));
+		put_texts(s, " (p=", am_dmarc_policy_name(d->p), NULL);
 		if (d->sp != AM_DMARC_P_UNSPEC)
-			put(s, " sp=%s", am_dmarc_policy_name(d->sp));
-		put(s, " dis=%s", am_dmarc_policy_name(d->disposition));
+			put_texts(s, " sp=", am_dmarc_policy_name(d->sp), NULL);
+		put_texts(s, " dis=", am_dmarc_policy_name(d->disposition), NULL);
 		/* RFC 9989 5.4: say why the disposition deviates (RFC 9990 types) */
 		for (unsigned i = 0; i < d->noverrides && i < AM_DMARC_OVERRIDES_MAX; i++)
-			put(s, "%s%s", i ? "," : " override=", am_dmarc_override_name(d->overrides[i].type));
-		put(s, ")");
+			put_texts(s, i ? "," : " override=", am_dmarc_override_name(d->overrides[i].type), NULL);
+		put_texts(s, ")", NULL);
 	}
 	if (d->header_from[0]) {
 		am_authres_value(d->header_from, v, sizeof(v));
@@ -192,10 +227,10 @@ static void put_bimi(struct sink *s, const struct am_bimi_result *b)
 {
 	char v[AM_DOMAIN_MAX + 8], why[sizeof(b->reason)];
 
-	put(s, ";\n\tbimi=%s", am_bimi_outcome_name(b->result));
+	put_texts(s, ";\n\tbimi=", am_bimi_outcome_name(b->result), NULL);
 	if (b->result != AM_BIMI_PASS && b->reason[0]) {
 		comment_text(b->reason, why, sizeof(why));
-		put(s, " (%s)", why);
+		put_texts(s, " (", why, ")", NULL);
 	}
 	if (b->domain[0] && (b->result == AM_BIMI_PASS || b->result == AM_BIMI_DECLINED ||
 			     b->result == AM_BIMI_FAIL)) {
@@ -214,13 +249,13 @@ static void put_arc(struct sink *s, const struct am_arc_result *a)
 {
 	char v[AM_DOMAIN_MAX + 8], why[sizeof(a->reason)];
 
-	put(s, ";\n\tarc=%s", am_result_name(a->result));
+	put_texts(s, ";\n\tarc=", am_result_name(a->result), NULL);
 	if (a->result == AM_RES_PASS && a->sealer[0]) {
 		comment_text(a->sealer, why, sizeof(why));
 		put(s, " (i=%u sealer %s)", a->instances, why);
 	} else if (a->result != AM_RES_PASS && a->reason[0]) {
 		comment_text(a->reason, why, sizeof(why));
-		put(s, " (%s)", why);
+		put_texts(s, " (", why, ")", NULL);
 	}
 	if (a->remote_ip[0]) {
 		am_authres_value(a->remote_ip, v, sizeof(v));
@@ -237,10 +272,10 @@ static void put_iprev(struct sink *s, const struct am_iprev_result *ir)
 {
 	char v[AM_DOMAIN_MAX + 8];
 
-	put(s, ";\n\tiprev=%s", am_result_name(ir->result));
+	put_texts(s, ";\n\tiprev=", am_result_name(ir->result), NULL);
 	if (ir->result == AM_RES_PASS && ir->name[0]) {
 		comment_text(ir->name, v, sizeof(v));
-		put(s, " (%s)", v);
+		put_texts(s, " (", v, ")", NULL);
 	}
 	am_authres_value(ir->address, v, sizeof(v));
 	put_prop(s, "policy.iprev", v);
@@ -252,7 +287,7 @@ static void put_auth(struct sink *s, const char *user)
 	char v[AM_ADDR_MAX + 8];
 
 	am_authres_value(user, v, sizeof(v));
-	put(s, ";\n\tauth=pass");
+	put_texts(s, ";\n\tauth=pass", NULL);
 	put_prop(s, "smtp.auth", v);
 }
 
@@ -307,7 +342,7 @@ static bool build_with(const struct am_results *r, const char *id, long limit, c
 	size_t left = pick_sigs(r, limit, list), before;
 
 	out[0] = '\0';
-	put(&s, "%s", id);
+	put_texts(&s, id, NULL);
 	if (left)
 		put(&s, " (%zu DKIM signature%s not listed: header too long)", left, left == 1 ? "" : "s");
 	before = s.len;
@@ -319,7 +354,7 @@ static bool build_with(const struct am_results *r, const char *id, long limit, c
 		if (list[k])
 			put_dkim(&s, &r->dkim.sigs[k]);
 	if (r->dkim.checked && r->dkim.count == 0)
-		put(&s, ";\n\tdkim=none");
+		put_texts(&s, ";\n\tdkim=none", NULL);
 	if (r->arc.checked && r->arc.result != AM_RES_NONE) /* arc=none: no ARC set, nothing to say */
 		put_arc(&s, &r->arc);
 	if (r->dmarc.checked)
@@ -329,7 +364,7 @@ static bool build_with(const struct am_results *r, const char *id, long limit, c
 	if (r->iprev.checked)
 		put_iprev(&s, &r->iprev);
 	if (s.len == before)
-		put(&s, "; none");
+		put_texts(&s, "; none", NULL);
 	return !s.overflow;
 }
 
