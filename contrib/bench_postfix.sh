@@ -147,15 +147,17 @@ pf_sample() {
 # pf_matrix: every system at 1, 10 and 50 sessions with the 4 KB RSA
 # corpus, then at 10 with the 100 KB one; the systems take turns within
 # each step so load from elsewhere on the machine hits them alike, and
-# each step runs BENCH_PF_ROUNDS times (default 3; BENCHMARKS.md reports
-# the median of each figure: one run through Postfix varies by 10-20%).
+# each step runs BENCH_PF_ROUNDS times (bench.sh sets the default;
+# BENCHMARKS.md reports the median of each figure, and compares authmilter
+# with the null milter round by round: one run through Postfix varies by
+# 10-20%).
 # Message counts scale with BENCH_PF_SCALE (percent, default 100).
 pf_matrix() {
 	local step n corpus count sys round scale=${BENCH_PF_SCALE:-100}
 	for step in rsa4k:1:1000 rsa4k:10:2000 rsa4k:50:3000 big:10:400; do
 		IFS=: read -r corpus n count <<<"$step"
 		count=$((count * scale / 100))
-		for round in $(seq "${BENCH_PF_ROUNDS:-3}"); do
+		for round in $(seq "$BENCH_PF_ROUNDS"); do
 			for sys in $PF_SYSTEMS; do
 				pf_run "$sys" "$(pf_pids "$sys")" "$corpus" "$n" "$count"
 			done

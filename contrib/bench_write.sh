@@ -7,11 +7,28 @@
 # field LINE KEY: a key=value of a results line.
 field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
+# median: the middle line of sorted numbers on stdin (the lower middle one
+# for an even count; nothing for none).
+median() {
+	sort -g | awk '{ v[NR] = $0 } END { if (NR) print v[int((NR + 1) / 2)] }'
+}
+
+# runs MODE SYSTEM CORPUS N KEY: a figure of each run of that step, in run order.
+runs() { field "$(grep "^$1 $2 $3 $4 " "$T/results" 2>/dev/null)" "$5"; }
+
 # get MODE SYSTEM CORPUS N KEY: one figure, the median over the runs of
-# that step (the lower middle one for an even count; "" when not run).
-get() {
-	field "$(grep "^$1 $2 $3 $4 " "$T/results" 2>/dev/null)" "$5" | sort -g |
-		awk '{ v[NR] = $0 } END { if (NR) print v[int((NR + 1) / 2)] }'
+# that step ("" when not run).
+get() { runs "$@" | median; }
+
+# vs MODE CORPUS N KEY OP FORMAT: authmilter's figure against the null
+# milter's, "/" (a ratio) or "-" (a difference), taken in each round and
+# the median of those. The systems run back to back within a round, so a
+# drift of the machine's speed between rounds (10-15% seen here) cancels;
+# dividing each system's median would mix rounds.
+vs() {
+	paste -d ' ' <(runs "$1" authmilter "$2" "$3" "$4") <(runs "$1" null "$2" "$3" "$4") |
+		awk -v op="$5" 'NF == 2 && (op == "-" || $2 != 0) { print op == "/" ? $1 / $2 : $1 - $2 }' |
+		median | awk -v f="$6" 'NF { printf f, $1 }'
 }
 
 # calc EXPR FORMAT A B: awk arithmetic on two figures ("n/a" if one is missing).
@@ -19,7 +36,6 @@ calc() {
 	awk -v a="$3" -v b="$4" "BEGIN { if (a == \"\" || b == \"\" || ($1 ~ /\\/ b/ && b == 0)) print \"n/a\"; else printf \"$2\", $1 }"
 }
 diff_ms() { calc "a - b" "%+.3f" "$1" "$2"; }
-ratio() { calc "a / b" "%.2f" "$1" "$2"; }
 
 # verdict GOT OP LIMIT: "met" or "NOT met" (n/a when not measured).
 verdict() {
@@ -48,7 +64,7 @@ pf_tables() {
 		n=${c#*:} c=${c%:*}
 		row="| $(corpus_name "$c") | $n |"
 		for sys in $PF_SYSTEMS; do row="$row $(get pf "$sys" "$c" "$n" rate) |"; done
-		echo "$row $(ratio "$(get pf authmilter "$c" "$n" rate)" "$(get pf null "$c" "$n" rate)") |"
+		echo "$row $(vs pf "$c" "$n" rate / %.2f) |"
 	done
 	printf '\nCPU per message in ms: the milter daemon(s), and Postfix (every process of the instance):\n\n'
 	echo "| corpus | sessions |$(for sys in $PF_SYSTEMS; do [ "$sys" = none ] || printf ' %s |' "$sys"; done) authmilter - null |$(for sys in $PF_SYSTEMS; do printf ' Postfix, %s |' "$sys"; done) Postfix: authmilter - null |"
@@ -57,9 +73,9 @@ pf_tables() {
 		n=${c#*:} c=${c%:*}
 		row="| $(corpus_name "$c") | $n |"
 		for sys in $PF_SYSTEMS; do [ "$sys" = none ] || row="$row $(get pf "$sys" "$c" "$n" cpu_ms) |"; done
-		row="$row $(diff_ms "$(get pf authmilter "$c" "$n" cpu_ms)" "$(get pf null "$c" "$n" cpu_ms)") |"
+		row="$row $(vs pf "$c" "$n" cpu_ms - %+.3f) |"
 		for sys in $PF_SYSTEMS; do row="$row $(get pf "$sys" "$c" "$n" pf_cpu_ms) |"; done
-		echo "$row $(diff_ms "$(get pf authmilter "$c" "$n" pf_cpu_ms)" "$(get pf null "$c" "$n" pf_cpu_ms)") |"
+		echo "$row $(vs pf "$c" "$n" pf_cpu_ms - %+.3f) |"
 	done
 	printf '\nSMTP latency in ms (contrib/smtplat: connect to the reply after the final dot, p50 / p99 / max), and of the smtp-source run, messages accepted / refused:\n\n'
 	echo "| corpus | sessions |$(for sys in $PF_SYSTEMS; do printf ' %s |' "$sys"; done)"
@@ -132,27 +148,26 @@ targets() {
 	echo "| target | measured | |"
 	echo "|---|---|---|"
 	for n in $CONNS; do
-		d=$(diff_ms "$(get pf authmilter rsa4k "$n" cpu_ms)" "$(get pf null rsa4k "$n" cpu_ms)")
+		d=$(vs pf rsa4k "$n" cpu_ms - %+.3f)
 		echo "| own CPU <= 0.3 ms above the null milter, 4 KB, Postfix, $n session(s) | $d ms | $(verdict "$d" '<=' 0.3) |"
 		d=$(diff_ms "$(get sock authmilter rsa4k "$n" cpu_ms)" "$(get sock null rsa4k "$n" cpu_ms)")
 		echo "| own CPU <= 0.3 ms above the null milter, 4 KB, socket, $n conn(s) | $d ms | $(verdict "$d" '<=' 0.3) |"
 	done
 	arc_targets
-	d=$(calc "a - b" "%+.3f" "$(diff_ms "$(get pf authmilter rsa4k 50 cpu_ms)" "$(get pf authmilter rsa4k 1 cpu_ms)")" \
-		"$(diff_ms "$(get pf null rsa4k 50 cpu_ms)" "$(get pf null rsa4k 1 cpu_ms)")")
+	d=$(calc "a - b" "%+.3f" "$(vs pf rsa4k 50 cpu_ms - %.3f)" "$(vs pf rsa4k 1 cpu_ms - %.3f)")
 	echo "| own CPU rises from 1 to 50 sessions no faster than the null milter's (Postfix) | authmilter's rise minus null's: $d ms | $(verdict "$d" '<=' 0) |"
-	d=$(diff_ms "$(get pf authmilter big 10 cpu_ms)" "$(get pf null big 10 cpu_ms)")
+	d=$(vs pf big 10 cpu_ms - %+.3f)
 	echo "| own CPU <= 1.0 ms above the null milter, 100 KB, Postfix, 10 sessions | $d ms | $(verdict "$d" '<=' 1.0) |"
 	for n in $CONNS; do
 		# three decimals: the two-decimal ratio of the tables rounds 0.895 up to a pass
-		d=$(calc "a / b" "%.3f" "$(get pf authmilter rsa4k "$n" rate)" "$(get pf null rsa4k "$n" rate)")
+		d=$(vs pf rsa4k "$n" rate / %.3f)
 		echo "| throughput >= 0.9x the null milter's, Postfix, $n session(s) | ${d}x | $(verdict "$d" '>=' 0.9) |"
 	done
 	for n in $CONNS; do
-		d=$(diff_ms "$(get pf authmilter rsa4k "$n" pf_cpu_ms)" "$(get pf null rsa4k "$n" pf_cpu_ms)")
+		d=$(vs pf rsa4k "$n" pf_cpu_ms - %+.3f)
 		echo "| Postfix CPU within 0.2 ms of its CPU with the null milter, $n session(s) | $d ms | $(verdict "$d" '<=' 0.2) |"
 	done
-	d=$(diff_ms "$(get pf authmilter rsa4k 1 p99_ms)" "$(get pf null rsa4k 1 p99_ms)")
+	d=$(vs pf rsa4k 1 p99_ms - %+.3f)
 	echo "| p99 latency at 1 session within 1 ms of the null milter's (Postfix) | $d ms | $(verdict "$d" '<=' 1) |"
 	echo "| RSS flat (within 5% after warm-up) over the soak ($BENCH_SOAK messages; the target asks 1,000,000) | ${SOAK_GROWTH:-n/a}% | $(verdict "${SOAK_GROWTH:-}" '<=' 5) |"
 	d=$(awk -v k="$AM_RSS" 'BEGIN { printf "%.1f", k / 1024 }')
@@ -249,7 +264,10 @@ Peak RSS (VmHWM) over the whole benchmark: authmilter $((AM_RSS / 1024)) MB ($AM
   smtpd_milters=...\`), mail discarded after the queue (\`discard:\`);
   \`smtp-source -s N\` sends the first message of the corpus, one message per
   SMTP session; the systems take turns at each step, each step run
-  ${BENCH_PF_ROUNDS:-3} times, and every figure is the median of its runs;
+  $BENCH_PF_ROUNDS times, and every figure is the median of its runs;
+  a comparison of authmilter with the null milter (a ratio, a difference)
+  is taken within each round, where the two ran back to back, and the
+  median of those is reported (the machine's speed drifts between rounds);
   \`in_flow_delay = 0s\` (Postfix's inflow control otherwise pauses messages
   for up to a second when arrivals outpace deliveries). msg/s is accepted
   messages over smtp-source's wall time; the CPU figures are taken over the
