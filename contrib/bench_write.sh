@@ -288,7 +288,7 @@ Peak RSS (VmHWM) over the whole benchmark: authmilter $((AM_RSS / 1024)) MB ($AM
 ## How to rerun
 
     ./configure && make
-    make bench                       # about 11 minutes on 2 cores (5 of them the soak)
+    make bench                       # about 14 minutes on 2 cores (5 of them the soak)
     BENCH_SECONDS=10 BENCH_PF_SCALE=200 make bench   # longer runs
     BENCH_SOAK=20000 BENCH_PF_ROUNDS=1 make bench   # a quick look (about 5 minutes)
     BENCH_PEERS=no make bench        # without opendkim + opendmarc
