@@ -7,14 +7,20 @@
 # field LINE KEY: a key=value of a results line.
 field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
-# median: the middle line of sorted numbers on stdin (the lower middle one
-# for an even count; nothing for none).
+# median: the middle one of the numbers on stdin, a line each, empty lines
+# skipped (the lower middle one for an even count; nothing for none).
 median() {
-	sort -g | awk '{ v[NR] = $0 } END { if (NR) print v[int((NR + 1) / 2)] }'
+	sort -g | awk 'NF { v[++n] = $0 } END { if (n) print v[int((n + 1) / 2)] }'
 }
 
-# runs MODE SYSTEM CORPUS N KEY: a figure of each run of that step, in run order.
-runs() { field "$(grep "^$1 $2 $3 $4 " "$T/results" 2>/dev/null)" "$5"; }
+# runs MODE SYSTEM CORPUS N KEY: a figure of each run of that step, in run
+# order, a line each; an empty line for a run without it, so that vs pairs
+# runs of the same round.
+runs() {
+	grep "^$1 $2 $3 $4 " "$T/results" 2>/dev/null | while IFS= read -r line; do
+		printf '%s\n' "$(field "$line" "$5")"
+	done
+}
 
 # get MODE SYSTEM CORPUS N KEY: one figure, the median over the runs of
 # that step ("" when not run).
@@ -28,14 +34,14 @@ get() { runs "$@" | median; }
 vs() {
 	paste -d ' ' <(runs "$1" authmilter "$2" "$3" "$4") <(runs "$1" null "$2" "$3" "$4") |
 		awk -v op="$5" 'NF == 2 && (op == "-" || $2 != 0) { print op == "/" ? $1 / $2 : $1 - $2 }' |
-		median | awk -v f="$6" 'NF { printf f, $1 }'
+		median | awk -v f="$6" 'NF { printf f, $1; n++ } END { if (!n) print "n/a" }'
 }
 
-# calc EXPR FORMAT A B: awk arithmetic on two figures ("n/a" if one is missing).
-calc() {
-	awk -v a="$3" -v b="$4" "BEGIN { if (a == \"\" || b == \"\" || ($1 ~ /\\/ b/ && b == 0)) print \"n/a\"; else printf \"$2\", $1 }"
+# diff_ms A B: A - B, signed, in ms ("n/a" if one is missing).
+diff_ms() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a == "" || b == "" || a == "n/a" || b == "n/a") print "n/a"; else printf "%+.3f", a - b }'
 }
-diff_ms() { calc "a - b" "%+.3f" "$1" "$2"; }
 
 # verdict GOT OP LIMIT: "met" or "NOT met" (n/a when not measured).
 verdict() {
@@ -154,7 +160,7 @@ targets() {
 		echo "| own CPU <= 0.3 ms above the null milter, 4 KB, socket, $n conn(s) | $d ms | $(verdict "$d" '<=' 0.3) |"
 	done
 	arc_targets
-	d=$(calc "a - b" "%+.3f" "$(vs pf rsa4k 50 cpu_ms - %.3f)" "$(vs pf rsa4k 1 cpu_ms - %.3f)")
+	d=$(diff_ms "$(vs pf rsa4k 50 cpu_ms - %.3f)" "$(vs pf rsa4k 1 cpu_ms - %.3f)")
 	echo "| own CPU rises from 1 to 50 sessions no faster than the null milter's (Postfix) | authmilter's rise minus null's: $d ms | $(verdict "$d" '<=' 0) |"
 	d=$(vs pf big 10 cpu_ms - %+.3f)
 	echo "| own CPU <= 1.0 ms above the null milter, 100 KB, Postfix, 10 sessions | $d ms | $(verdict "$d" '<=' 1.0) |"
