@@ -1,9 +1,9 @@
 /*
- * am_arena.h - one message's bump allocator: many small allocations and
- * one release at the end. libopendkim's handle (through dkim_init's
- * allocator hooks), the DKIM header copies and ARC's kept header fields
- * come from one, so a message costs a few malloc calls instead of about a
- * hundred, each of which (on a connection thread of libmilter, whose
+ * am_arena.h - a bump allocator for one message's verifier: many small
+ * allocations and one release at the end. The DKIM layer keeps one for
+ * libopendkim's handle (through dkim_init's allocator hooks) and its header
+ * copies, ARC one for its kept header fields, so a message costs a few
+ * malloc calls instead of about a hundred, each of which (on a connection thread of libmilter, whose
  * tcache starts empty) takes an arena lock and a cold cache line.
  */
 #ifndef AM_ARENA_H

@@ -202,7 +202,8 @@ static int set_opt(DKIM_LIB *lib, int what, void *val, size_t len, const char *n
 
 /* libopendkim's allocator: a message's handle (closure: the message's
  * arena) allocates from the arena, the library itself (closure NULL) from
- * malloc. */
+ * malloc. For verifying handles only: libopendkim frees a signing handle's
+ * x-tags with plain free(), and we never sign. */
 static void *handle_alloc(void *closure, size_t n)
 {
 	return closure ? am_arena_alloc(closure, n) : malloc(n);
@@ -317,8 +318,9 @@ static void set_broken(struct am_dkim_msg *m, const char *what, DKIM_STAT st)
 	snprintf(m->broken_why, sizeof(m->broken_why), "%s: %s", what, dkim_getresultstr(st));
 }
 
-/* One header field, "name:value" with LF-only line ends made CRLF (the
- * copy stays in the arena: libopendkim keeps its own beside it anyway). */
+/* One header field, "name:value" with LF-only line ends made CRLF. The
+ * copy is given back once libopendkim has taken its own: a large one is
+ * freed then, a small one stays in the arena until the message ends. */
 int am_dkim_header(struct am_dkim_msg *m, const char *name, const char *value)
 {
 	size_t nlen = strlen(name), len;
@@ -334,6 +336,7 @@ int am_dkim_header(struct am_dkim_msg *m, const char *name, const char *value)
 	if ((buf = am_header_crlf(&m->arena, name, nlen, value, &len)) == NULL)
 		return -1;
 	st = dkim_header(m->dkim, (u_char *)buf, len);
+	am_arena_release(&m->arena, buf);
 	if (is_sig) {
 		/* libopendkim keeps a malformed signature (BADSIGHANDLES) and
 		 * says so only here: remember it by field index. */
