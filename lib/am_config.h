@@ -216,8 +216,9 @@ struct am_config *am_config_defaults(char *err, size_t errlen);
 int am_config_set(struct am_config *cfg, const char *section, const char *key,
 		  const char *value, const char *file, int line, char *err, size_t errlen);
 /* The first line of cfg->path that set [section] key (a list's first
- * line), 0 when the file did not set it (a default, -p, a deprecated
- * key's new key). */
+ * line), 0 when the file did not set it (a default, a deprecated key's new
+ * key, a -p socket the file did not set). am_config_set records no line,
+ * so a -p socket over one the file set still reports the file's line. */
 int am_config_line(const struct am_config *cfg, const char *section, const char *key);
 void am_config_free(struct am_config *cfg);
 /* Write every option with its current value as an ini file that loads

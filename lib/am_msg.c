@@ -28,9 +28,9 @@ void am_conn_clear(struct am_conn *c)
 }
 
 /* Drop the message's generation and clear it. A message that never
- * started (no generation: the state right after a reset or calloc) has
- * nothing to clear; a message's end, abort and close would otherwise
- * clear it three times. */
+ * started (no generation: the state right after a reset or
+ * am_conn_clear) has nothing to clear; a message's end, abort and close
+ * would otherwise clear it three times. */
 void am_msg_reset(struct am_msg *m)
 {
 	if (m->rt == NULL && !m->active)

@@ -6,9 +6,10 @@
  * (not by root: `-n` usually runs as root, for whom access() says yes to
  * everything), the nameservers parse (the metrics address is parsed with
  * the rest of the configuration, am_runtime_check_config). Start and
- * `-n` run the same checks; errors name FILE:LINE of the key, the line the
- * loader recorded (or say the value is the default). Warnings (a DNS budget below one query's timeout,
- * a quarantine threshold above the reject one) do not stop the start.
+ * `-n` run the same checks; errors name FILE:LINE of the key, the line
+ * the loader recorded (or say the value is the default). Warnings (a DNS
+ * budget below one query's timeout, a quarantine threshold above the
+ * reject one) do not stop the start.
  * Opening the stores is not done here: nothing may create files as root.
  */
 #include <errno.h>
