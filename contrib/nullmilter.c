@@ -26,7 +26,9 @@
 
 /* authmilter's negotiation as of this file (milter/callbacks.c). */
 #define DEFAULT_ACTIONS (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE)
-#define DEFAULT_PROTOCOL (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_HDR | SMFIP_HDR_LEADSPC | SMFIP_SKIP)
+#define DEFAULT_PROTOCOL                                                                  \
+	(SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC | SMFIP_NR_CONN | SMFIP_NR_HELO | \
+	 SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
 #define MDS_MASK (SMFIP_MDS_256K | SMFIP_MDS_1M)
 
 /* SMFIM_* order; DATA is asked with SMFIP_NODATA, as authmilter does

@@ -22,9 +22,8 @@
 /* Per-connection private data: the session plus what negotiation agreed. */
 struct priv {
 	struct am_conn *conn;
-	bool leadspc;      /* header values carry their leading space */
-	bool noreply_hdr;  /* the MTA expects no reply per header */
-	bool can_skip;     /* SMFIS_SKIP allowed in the body callback */
+	bool leadspc;          /* header values carry their leading space */
+	unsigned long noreply; /* SMFIP_NR_* agreed: stages the MTA awaits no reply to */
 	LIST_ENTRY(priv) open_link; /* in open_privs */
 };
 
@@ -59,14 +58,34 @@ static void note_queue_id(SMFICTX *ctx, struct am_conn *c)
 	am_session_queue_id(c, smfi_getsymval(ctx, "{i}"));
 }
 
+/* The stages whose answer can only be "continue": connect, HELO and MAIL
+ * (SPF and iprev only record results; verdicts come at RCPT and end of
+ * message), each header, end of headers and the body. Asking the MTA to
+ * await no reply to them lets it go on with the next step while the check
+ * runs: a failure there is answered at RCPT or end of message, which
+ * tempfail a conversation without a session or a message. libmilter offers
+ * every SMFIP_NR_* and answers "continue" itself to an MTA that lacks one.
+ * The body is not skipped when no check needs it (SMFIS_SKIP is an answer):
+ * its chunks cost less than a round trip each for the signed mail that
+ * needs them. */
+#define NO_REPLY_STAGES                                                                    \
+	(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_EOH |     \
+	 SMFIP_NR_BODY)
+
+/* RC, or no reply at all when the MTA agreed to await none at this stage. */
+static sfsistat answer(const struct priv *p, unsigned long noreply_stage, sfsistat rc)
+{
+	return (p != NULL && (p->noreply & noreply_stage)) ? SMFIS_NOREPLY : rc;
+}
+
 /* Ask for the actions, protocol steps and macros we use; skip the rest. */
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 			     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
 			     unsigned long *pf2, unsigned long *pf3)
 {
 	const unsigned long want_actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE;
-	const unsigned long skip = SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_HDR |
-				   SMFIP_HDR_LEADSPC | SMFIP_SKIP;
+	const unsigned long skip = SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC |
+				   NO_REPLY_STAGES;
 	struct priv *p = calloc(1, sizeof(*p));
 
 	(void)f2, (void)f3;
@@ -79,8 +98,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 	*pf1 = f1 & skip;
 	*pf2 = *pf3 = 0;
 	p->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
-	p->noreply_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
-	p->can_skip = (*pf1 & SMFIP_SKIP) != 0;
+	p->noreply = *pf1 & NO_REPLY_STAGES;
 	smfi_setpriv(ctx, p);
 	pthread_mutex_lock(&open_privs_lock);
 	LIST_INSERT_HEAD(&open_privs, p, open_link);
@@ -117,14 +135,14 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	rt = am_runtime_slot_get(runtime_slot);
 	p->conn = rt ? am_session_open(rt, id) : NULL;
 	if (p->conn == NULL) {
-		am_log(LOG_ERR, "%s: cannot set up the connection; tempfailing", id);
-		return SMFIS_TEMPFAIL;
+		am_log(LOG_ERR, "%s: cannot set up the connection; tempfailing its mail", id);
+		return answer(p, SMFIP_NR_CONN, SMFIS_TEMPFAIL);
 	}
 	am_session_set_metrics(p->conn, runtime_slot->metrics);
 	am_session_connect(p->conn, hostname, address_text(hostaddr, ip, sizeof(ip)),
 			   smfi_getsymval(ctx, "{client_ptr}"));
 	am_session_mta_name(p->conn, smfi_getsymval(ctx, "j"));
-	return SMFIS_CONTINUE;
+	return answer(p, SMFIP_NR_CONN, SMFIS_CONTINUE);
 }
 
 static sfsistat cb_helo(SMFICTX *ctx, char *helo)
@@ -132,9 +150,9 @@ static sfsistat cb_helo(SMFICTX *ctx, char *helo)
 	struct priv *p = get_priv(ctx);
 
 	if (p == NULL || p->conn == NULL)
-		return SMFIS_TEMPFAIL;
+		return answer(p, SMFIP_NR_HELO, SMFIS_TEMPFAIL);
 	am_session_helo(p->conn, helo);
-	return SMFIS_CONTINUE;
+	return answer(p, SMFIP_NR_HELO, SMFIS_CONTINUE);
 }
 
 static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
@@ -143,11 +161,11 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	struct am_runtime *rt;
 
 	if (p == NULL || p->conn == NULL || (rt = am_runtime_slot_get(runtime_slot)) == NULL)
-		return SMFIS_TEMPFAIL;
+		return answer(p, SMFIP_NR_MAIL, SMFIS_TEMPFAIL);
 	am_session_mail(p->conn, rt, argv[0], smfi_getsymval(ctx, "{mail_addr}"),
 			smfi_getsymval(ctx, "{auth_authen}"));
 	note_queue_id(ctx, p->conn);
-	return SMFIS_CONTINUE;
+	return answer(p, SMFIP_NR_MAIL, SMFIS_CONTINUE);
 }
 
 static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
@@ -166,11 +184,8 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct priv *p = get_priv(ctx);
 
-	if (p == NULL)
-		return SMFIS_TEMPFAIL;
-	/* Without a message (an earlier failure) the end of message tempfails;
-	 * a header reply may not even be expected. */
-	if (p->conn != NULL && am_session_in_message(p->conn)) {
+	/* Without a message (an earlier failure) the end of message tempfails. */
+	if (p != NULL && p->conn != NULL && am_session_in_message(p->conn)) {
 		/* The checks want the exact bytes after the colon; an MTA that
 		 * refused SMFIP_HDR_LEADSPC stripped the usual single space. */
 		char *spaced = NULL;
@@ -179,7 +194,7 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 		am_session_header(p->conn, name, spaced ? spaced : value);
 		free(spaced);
 	}
-	return p->noreply_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	return answer(p, SMFIP_NR_HDR, SMFIS_CONTINUE);
 }
 
 static sfsistat cb_eoh(SMFICTX *ctx)
@@ -187,9 +202,9 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 	struct priv *p = get_priv(ctx);
 
 	if (p == NULL || p->conn == NULL || !am_session_in_message(p->conn))
-		return SMFIS_TEMPFAIL;
+		return answer(p, SMFIP_NR_EOH, SMFIS_TEMPFAIL);
 	am_session_eoh(p->conn);
-	return SMFIS_CONTINUE;
+	return answer(p, SMFIP_NR_EOH, SMFIS_CONTINUE);
 }
 
 static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
@@ -197,11 +212,10 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	struct priv *p = get_priv(ctx);
 
 	if (p == NULL || p->conn == NULL || !am_session_in_message(p->conn))
-		return SMFIS_TEMPFAIL;
-	if (!am_session_wants_body(p->conn))
-		return p->can_skip ? SMFIS_SKIP : SMFIS_CONTINUE;
-	am_session_body(p->conn, chunk, len);
-	return SMFIS_CONTINUE;
+		return answer(p, SMFIP_NR_BODY, SMFIS_TEMPFAIL);
+	if (am_session_wants_body(p->conn))
+		am_session_body(p->conn, chunk, len);
+	return answer(p, SMFIP_NR_BODY, SMFIS_CONTINUE);
 }
 
 static sfsistat cb_eom(SMFICTX *ctx)
@@ -248,8 +262,9 @@ static sfsistat cb_close(SMFICTX *ctx)
  * main() shuts the door (am_callbacks_shut) and then waits until none is
  * busy, so a verdict being made still reaches the MTA and nothing a
  * callback uses is freed under it. A callback entered after the door shut
- * touches nothing and gives the MTA a temporary answer: the count is raised
- * before the door is read, so the wait in main() cannot miss it. */
+ * touches nothing and gives the MTA a temporary answer, or at a no-reply
+ * stage none (the RCPT or end of message after it tempfails): the count is
+ * raised before the door is read, so the wait in main() cannot miss it. */
 static atomic_int busy;
 static atomic_bool shut;
 
@@ -286,13 +301,13 @@ unsigned am_callbacks_close_abandoned(void)
 COUNTED(cb_negotiate, (SMFICTX *c, unsigned long a, unsigned long b, unsigned long d, unsigned long e,
 		       unsigned long *pa, unsigned long *pb, unsigned long *pd, unsigned long *pe),
 	(c, a, b, d, e, pa, pb, pd, pe), SMFIS_TEMPFAIL)
-COUNTED(cb_connect, (SMFICTX *c, char *h, _SOCK_ADDR *a), (c, h, a), SMFIS_TEMPFAIL)
-COUNTED(cb_helo, (SMFICTX *c, char *h), (c, h), SMFIS_TEMPFAIL)
-COUNTED(cb_envfrom, (SMFICTX *c, char **v), (c, v), SMFIS_TEMPFAIL)
+COUNTED(cb_connect, (SMFICTX *c, char *h, _SOCK_ADDR *a), (c, h, a), SMFIS_NOREPLY)
+COUNTED(cb_helo, (SMFICTX *c, char *h), (c, h), SMFIS_NOREPLY)
+COUNTED(cb_envfrom, (SMFICTX *c, char **v), (c, v), SMFIS_NOREPLY)
 COUNTED(cb_envrcpt, (SMFICTX *c, char **v), (c, v), SMFIS_TEMPFAIL)
-COUNTED(cb_header, (SMFICTX *c, char *n, char *v), (c, n, v), SMFIS_TEMPFAIL)
-COUNTED(cb_eoh, (SMFICTX *c), (c), SMFIS_TEMPFAIL)
-COUNTED(cb_body, (SMFICTX *c, unsigned char *b, size_t n), (c, b, n), SMFIS_TEMPFAIL)
+COUNTED(cb_header, (SMFICTX *c, char *n, char *v), (c, n, v), SMFIS_NOREPLY)
+COUNTED(cb_eoh, (SMFICTX *c), (c), SMFIS_NOREPLY)
+COUNTED(cb_body, (SMFICTX *c, unsigned char *b, size_t n), (c, b, n), SMFIS_NOREPLY)
 COUNTED(cb_eom, (SMFICTX *c), (c), SMFIS_TEMPFAIL)
 COUNTED(cb_abort, (SMFICTX *c), (c), SMFIS_CONTINUE)
 COUNTED(cb_close, (SMFICTX *c), (c), SMFIS_CONTINUE)
