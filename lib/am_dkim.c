@@ -82,6 +82,26 @@ void am_dkim_options_from_config(const struct am_config *cfg, struct am_dkim_opt
 									  : AM_DKIM_PARTIAL_POLICY;
 }
 
+/* Whether a key record starts with the tag v=DKIM1, white space allowed
+ * around the '=' and before the ';' (RFC 6376 3.2 tag-list). */
+static bool says_dkim1(const char *p)
+{
+	const char *ws = " \t\r\n";
+
+	p += strspn(p, ws);
+	if (*p++ != 'v')
+		return false;
+	p += strspn(p, ws);
+	if (*p++ != '=')
+		return false;
+	p += strspn(p, ws);
+	if (strncmp(p, "DKIM1", 5) != 0)
+		return false;
+	p += 5;
+	p += strspn(p, ws);
+	return *p == ';' || *p == '\0';
+}
+
 /* Choose the key record among a selector's TXT records (see am_dkim.h). */
 int am_dkim_pick_key(const struct am_dns_answer *ans, char *out, size_t outlen, bool *too_long)
 {
@@ -93,8 +113,7 @@ int am_dkim_pick_key(const struct am_dns_answer *ans, char *out, size_t outlen, 
 	for (size_t i = 0; i < ans->count; i++) {
 		if (am_dns_txt(&ans->rr[i], tmp, sizeof(tmp)) != 0)
 			continue;
-		const char *p = tmp + strspn(tmp, " \t");
-		if (strncmp(p, "v=DKIM1", 7) == 0 && (p[7] == ';' || p[7] == ' ' || p[7] == '\0')) {
+		if (says_dkim1(tmp)) {
 			first = (int)i;
 			break;
 		}

@@ -79,8 +79,8 @@ void am_dkim_msg_free(struct am_dkim_msg *m);
 
 /* The key record among the TXT records of a selector name (ans, status
  * OK), for DKIM and ARC alike: RFC 6376 3.6.2.2 leaves the choice to the
- * verifier; the first record that starts "v=DKIM1" followed by ';', ' ' or
- * its end, else the first record, copied into out. Records over 4095
+ * verifier; the first record whose first tag is v=DKIM1 (white space
+ * allowed around '=' and before ';'), else the first record, copied into out. Records over 4095
  * bytes or with a NUL in them are passed over. 0, or -1 when there is none, or when the chosen
  * one does not fit outlen (then *too_long is set; too_long may be NULL). */
 int am_dkim_pick_key(const struct am_dns_answer *ans, char *out, size_t outlen, bool *too_long);

@@ -262,6 +262,33 @@ static void test_keys_and_dns(void)
 	free(msg);
 }
 
+/* The key record among several TXT records: the first whose first tag is
+ * v=DKIM1, white space (tab included) around '=' and before ';' allowed. */
+static void test_pick_key(void)
+{
+	static const struct {
+		const char *records, *want;
+	} cases[] = {
+		{"k.example TXT v=DKIM10; p=wrong\nk.example TXT \"v=DKIM1\t; p=right\"\n", "p=right"},
+		{"k.example TXT site-verification=x\nk.example TXT \"v = DKIM1 ;p=right\"\n", "p=right"},
+		{"k.example TXT v=DKIM1x; p=first\nk.example TXT other\n", "p=first"},
+		{"k.example TXT \"p=only; v=DKIM1\"\n", "p=only"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[128], out[256] = "";
+		struct am_dns *dns = am_dns_table_new(cases[i].records, err, sizeof(err));
+		struct am_dns_answer ans;
+
+		if (!ok(dns != NULL, "key choice table %zu: %s", i, dns ? "ok" : err))
+			continue;
+		am_dns_query(dns, NULL, "k.example", AM_RR_TXT, &ans);
+		ok(am_dkim_pick_key(&ans, out, sizeof(out), NULL) == 0 && strstr(out, cases[i].want),
+		   "key choice %zu: took \"%s\"", i, out);
+		am_dns_answer_free(&ans);
+		am_dns_destroy(dns);
+	}
+}
+
 static void test_policy(void)
 {
 	struct am_dkim_options opt = {.max_signatures = 5, .min_key_bits = 512};
@@ -498,6 +525,7 @@ int main(void)
 	test_pass_and_tags();
 	test_changes();
 	test_keys_and_dns();
+	test_pick_key();
 	test_policy();
 	test_several();
 	test_options();
