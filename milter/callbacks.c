@@ -184,8 +184,10 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct priv *p = get_priv(ctx);
 
+	if (p == NULL)
+		return SMFIS_TEMPFAIL;
 	/* Without a message (an earlier failure) the end of message tempfails. */
-	if (p != NULL && p->conn != NULL && am_session_in_message(p->conn)) {
+	if (p->conn != NULL && am_session_in_message(p->conn)) {
 		/* The checks want the exact bytes after the colon; an MTA that
 		 * refused SMFIP_HDR_LEADSPC stripped the usual single space. */
 		char *spaced = NULL;
