@@ -98,9 +98,13 @@ static void put_texts(struct sink *s, ...)
 		return;
 	}
 	va_start(ap, s);
-	for (size_t at = s->len; (t = va_arg(ap, const char *)) != NULL; at += strlen(t))
-		memcpy(s->buf + at, t, strlen(t) + 1);
+	for (size_t at = s->len; (t = va_arg(ap, const char *)) != NULL;) {
+		size_t k = strlen(t);
+		memcpy(s->buf + at, t, k);
+		at += k;
+	}
 	va_end(ap);
+	s->buf[s->len + n] = '\0';
 	grew(s, n);
 }
 
