@@ -186,22 +186,30 @@ static void fetch(struct am_arc_key *key, struct am_dns *dns, struct am_dns_budg
 	free(txt);
 }
 
-/* The message's key for (sel, dom), looked up on first use; NULL past
- * AM_ARC_MAX_KEYS, for a selector or domain too long to keep, or out of
- * memory. */
+/* The message's key for (sel, dom), looked up on first use; NULL, with
+ * the reason in err, past AM_ARC_MAX_KEYS, for a selector or domain too
+ * long to keep, or out of memory. */
 static struct am_arc_key *get_key(struct am_arc_keys *keys, struct am_dns *dns,
-				  struct am_dns_budget *budget, const char *sel, const char *dom)
+				  struct am_dns_budget *budget, const char *sel, const char *dom,
+				  char *err, size_t errlen)
 {
 	struct am_arc_key *key;
 
 	for (size_t i = 0; i < keys->n; i++)
 		if (strcmp(keys->k[i]->sel, sel) == 0 && strcasecmp(keys->k[i]->dom, dom) == 0)
 			return keys->k[i];
-	if (keys->n == AM_ARC_MAX_KEYS || strlen(sel) >= sizeof(key->sel) ||
-	    strlen(dom) >= sizeof(key->dom))
+	if (keys->n == AM_ARC_MAX_KEYS) {
+		snprintf(err, errlen, "key look-ups capped at %d", AM_ARC_MAX_KEYS);
 		return NULL;
-	if ((key = calloc(1, sizeof(*key))) == NULL)
+	}
+	if (strlen(sel) >= sizeof(key->sel) || strlen(dom) >= sizeof(key->dom)) {
+		snprintf(err, errlen, "selector or domain too long for a key look-up");
 		return NULL;
+	}
+	if ((key = calloc(1, sizeof(*key))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	snprintf(key->sel, sizeof(key->sel), "%s", sel);
 	snprintf(key->dom, sizeof(key->dom), "%s", dom);
 	keys->k[keys->n++] = key;
@@ -236,12 +244,10 @@ int am_arc_verify(struct am_arc_keys *keys, struct am_dns *dns, struct am_dns_bu
 		  const char *sel, const char *dom, enum am_arc_alg alg, const char *data,
 		  size_t len, const unsigned char *sig, size_t siglen, char *err, size_t errlen)
 {
-	struct am_arc_key *key = get_key(keys, dns, budget, sel, dom);
+	struct am_arc_key *key = get_key(keys, dns, budget, sel, dom, err, errlen);
 
-	if (key == NULL) {
-		snprintf(err, errlen, "key look-ups capped at %d", AM_ARC_MAX_KEYS);
+	if (key == NULL)
 		return -1;
-	}
 	if (key->pkey == NULL) {
 		snprintf(err, errlen, "%s", key->err);
 		return -1;

@@ -547,6 +547,9 @@ static void test_rsa_key_cache(void)
 	ok(rsa_check(dns, k, "exact", why, sizeof(why)) == 0, "ARC verifies with the exact SPKI");
 	ok((f = am_dkim_keycache_find(exact, (size_t)n)) != NULL, "... and caches it");
 	EVP_PKEY_free(f);
+	ok(rsa_check(dns, k, "s1234567890123456789012345678901234567890123456789012345678901234",
+		     why, sizeof(why)) == -1 && strcmp(why, "selector or domain too long for a key look-up") == 0,
+	   "a 65-character selector is refused for its length, not as a cap (%s)", why);
 	am_dkim_keycache_clear();
 	am_dns_destroy(dns);
 out:
