@@ -99,10 +99,12 @@ sendmail_run() {
 		diag "sendmail -bd: $(cat "$T/sendmail.out")"
 		return 1
 	}
-	wait_for 20 test -s "$T/sendmail.pid"
+	# Start-up takes well under a second alone; under make -j2 beside
+	# other servers it once took over 20 s, so the wait is generous.
+	wait_for 60 test -s "$T/sendmail.pid" || { diag "sendmail wrote no pid file in 60 s: $(cat "$T/sendmail.out")"; return 1; }
 	SM_PID=$(head -1 "$T/sendmail.pid" 2>/dev/null)
 	[ -n "$SM_PID" ] && harness_track "$SM_PID" sendmail
-	wait_for 20 tcp_open "$SM_PORT"
+	wait_for 60 tcp_open "$SM_PORT" || { diag "sendmail (pid $SM_PID) not listening on $SM_PORT in 60 s"; return 1; }
 }
 
 # sendmail_start [MC-LINE...]: sendmail_cf and sendmail_run in one step.
