@@ -11,6 +11,7 @@
 #include "am_dmarc_int.h"
 
 #include "am_config.h"
+#include "am_domlist.h"
 
 #include <ctype.h>
 #include <opendmarc/dmarc.h>
@@ -254,7 +255,7 @@ static int aligned(struct dmarc_run *run, const char *author, char *author_org, 
 	/* An organisational domain is a suffix of its name, so a name not
 	 * under the author's cannot align: no walk, no look-up a sender could
 	 * spend to push the author's own ones past DMARC_CACHE_MAX. */
-	if (!dmarc_within(norm, author_org))
+	if (!am_domain_within(norm, author_org))
 		return 0;
 	if (dmarc_org(run, norm, org, sizeof org, why, sizeof why) < 0)
 		return -1;

@@ -51,8 +51,6 @@ struct dmarc_run {
 /* Labels in a domain name; the suffix made of its last k labels. */
 int dmarc_labels(const char *d);
 const char *dmarc_suffix(const char *d, int k);
-/* Is name org itself or a name below it? */
-bool dmarc_within(const char *name, const char *org);
 
 /* Fetch (or recall) the DMARC record at _dmarc.<domain>. */
 const struct dmarc_lookup *dmarc_fetch(struct dmarc_run *run, const char *domain);

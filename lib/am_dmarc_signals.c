@@ -10,6 +10,7 @@
 #include "am_dmarc_int.h"
 
 #include "am_header.h"
+#include "am_domlist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,16 +47,9 @@ int dmarc_domlist_parse(const char *text, struct dmarc_domlist *l, const char *w
 /* The list entry matching domain, or NULL. */
 static const char *domlist_match(const struct dmarc_domlist *l, const char *domain)
 {
-	size_t dl = strlen(domain);
-	for (size_t i = 0; i < l->n; i++) {
-		const char *e = l->items[i];
-		if (e[0] != '.' && strcmp(e, domain) == 0)
-			return e;
-		size_t el = strlen(e);
-		if (e[0] == '.' && (strcmp(e + 1, domain) == 0 ||
-				    (dl > el && strcmp(domain + dl - el, e) == 0)))
-			return e;
-	}
+	for (size_t i = 0; i < l->n; i++)
+		if (am_domlist_entry_matches(l->items[i], domain))
+			return l->items[i];
 	return NULL;
 }
 
@@ -84,10 +78,10 @@ static bool spf_pass_domain(const struct am_dmarc_input *in, char *norm)
 static bool client_in_org(const struct am_dmarc_input *in, const char *org)
 {
 	char dom[AM_DOMAIN_MAX], norm[AM_DOMAIN_MAX], why[96];
-	if (spf_pass_domain(in, dom) && dmarc_within(dom, org))
+	if (spf_pass_domain(in, dom) && am_domain_within(dom, org))
 		return true;
 	return in->client_host && am_domain_normalize(in->client_host, norm, sizeof norm, why, sizeof why) == 0 &&
-	       dmarc_within(norm, org);
+	       am_domain_within(norm, org);
 }
 
 /* A named forwarder ([dmarc] forwarder_*): network, verified host name,
@@ -149,7 +143,7 @@ static void mailing_list(struct dmarc_run *run, const struct am_dmarc_input *in,
 	sig->list = true;
 	am_header_sanitize(name, sig->list_id, sizeof sig->list_id);
 	if (!org_of(run, name, norm, org) || !spf_pass_domain(in, sdom) || !org_of(run, sdom, snorm, sorg) ||
-	    (strcmp(org, sorg) != 0 && !dmarc_within(norm, sorg)))
+	    (strcmp(org, sorg) != 0 && !am_domain_within(norm, sorg)))
 		return;
 	sig->list_verified = true;
 	snprintf(sig->list_why, sizeof sig->list_why, "list %.60s, SPF pass for %.30s", norm, snorm);

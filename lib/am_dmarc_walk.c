@@ -58,13 +58,6 @@ static void pick_record(struct dmarc_lookup *lk, const struct am_dns_answer *ans
 	lk->state = n == 1 ? LK_RECORD : n > 1 ? LK_MULTI : LK_NONE;
 }
 
-/* Is name org itself or a name below it (a label boundary before org)? */
-bool dmarc_within(const char *name, const char *org)
-{
-	size_t n = strlen(name), o = strlen(org);
-	return strcmp(name, org) == 0 || (n > o && name[n - o - 1] == '.' && strcmp(name + n - o, org) == 0);
-}
-
 /* Fetch (or recall) the DMARC record at _dmarc.<domain>. */
 const struct dmarc_lookup *dmarc_fetch(struct dmarc_run *run, const char *domain)
 {

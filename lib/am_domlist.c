@@ -1,5 +1,6 @@
 /*
- * am_domlist.c - a name against a domain list in configuration text (see
+ * am_domlist.c - a name against a domain list in configuration text, or
+ * against one parsed entry, and "this name or below it" (see
  * am_domlist.h). Reads the text in place: nothing is allocated.
  */
 #include <string.h>
@@ -28,10 +29,28 @@ bool am_domlist_has(const char *list, const char *name, size_t len)
 			n--;
 		if (n == 0)
 			continue;
-		if (len == n && strncasecmp(name, entry, n) == 0)
-			return true;
-		if (below && len > n && name[len - n - 1] == '.' && strncasecmp(name + len - n, entry, n) == 0)
+		if (below ? am_domain_within_n(name, len, entry, n)
+			  : len == n && strncasecmp(name, entry, n) == 0)
 			return true;
 	}
 	return false;
+}
+
+bool am_domain_within_n(const char *name, size_t nlen, const char *parent, size_t plen)
+{
+	if (plen == 0 || nlen < plen || strncasecmp(name + nlen - plen, parent, plen) != 0)
+		return false;
+	return nlen == plen || name[nlen - plen - 1] == '.';
+}
+
+bool am_domain_within(const char *name, const char *parent)
+{
+	return am_domain_within_n(name, strlen(name), parent, strlen(parent));
+}
+
+bool am_domlist_entry_matches(const char *entry, const char *name)
+{
+	if (entry[0] == '.')
+		return am_domain_within(name, entry + 1);
+	return strcasecmp(entry, name) == 0;
 }

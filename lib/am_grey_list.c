@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "am_addr.h"
+#include "am_domlist.h"
 
 /* Split on blanks and commas, lower-cased, into one buffer. */
 int am_grey_words_parse(const char *text, struct am_grey_words *w)
@@ -53,26 +54,6 @@ void am_grey_words_free(struct am_grey_words *w)
 	memset(w, 0, sizeof(*w));
 }
 
-/* True when name equals suffix or ends in "." + suffix. */
-static bool domain_or_below(const char *name, const char *suffix)
-{
-	size_t n = strlen(name), s = strlen(suffix);
-	if (s == 0 || n < s)
-		return false;
-	if (strcasecmp(name + n - s, suffix) != 0)
-		return false;
-	return n == s || name[n - s - 1] == '.';
-}
-
-/* One domain-list entry: "name" is that name only, ".name" it and every
- * name below it (the convention of every domain list in the ini file). */
-static bool domain_entry_match(const char *entry, const char *name)
-{
-	if (entry[0] == '.')
-		return domain_or_below(name, entry + 1);
-	return strcasecmp(entry, name) == 0;
-}
-
 /* Copy a name without its trailing dot. */
 static void strip_dot(const char *in, char *out, size_t outlen)
 {
@@ -92,7 +73,7 @@ const char *am_grey_match_host(const struct am_grey_words *w, const char *host)
 	strip_dot(host, h, sizeof(h));
 	for (size_t i = 0; i < w->count; i++) {
 		const char *p = w->items[i];
-		if (strpbrk(p, "*?[") ? fnmatch(p, h, FNM_CASEFOLD) == 0 : domain_entry_match(p, h))
+		if (strpbrk(p, "*?[") ? fnmatch(p, h, FNM_CASEFOLD) == 0 : am_domlist_entry_matches(p, h))
 			return p;
 	}
 	return NULL;
@@ -106,7 +87,7 @@ const char *am_grey_match_domain(const struct am_grey_words *w, const char *doma
 		return NULL;
 	strip_dot(domain, d, sizeof(d));
 	for (size_t i = 0; i < w->count; i++)
-		if (domain_entry_match(w->items[i], d))
+		if (am_domlist_entry_matches(w->items[i], d))
 			return w->items[i];
 	return NULL;
 }
