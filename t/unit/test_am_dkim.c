@@ -207,6 +207,23 @@ static void test_changes(void)
 	m2 = replace(msg, "a=rsa-sha256", "a=rsa-md5");
 	one("unknown algorithm", m2, table(NULL, NULL), NULL, AM_RES_NEUTRAL, "algorithm");
 	free(m2);
+	/* q= (RFC 6376 3.5): unknown methods are skipped; FWS may surround ':'.
+	 * The edit breaks the signature, so a usable q= shows as "did not
+	 * verify", an unusable one as a neutral field error. */
+	m2 = replace(msg, "s=rsa2048;", "s=rsa2048; q=x-foo;");
+	one("q= with only an unknown method", m2, table(NULL, NULL), NULL, AM_RES_NEUTRAL, NULL);
+	free(m2);
+	m2 = replace(msg, "s=rsa2048;", "s=rsa2048; q=x-foo:dns/txt;");
+	one("q= with an unknown method, then dns/txt", m2, table(NULL, NULL), NULL, AM_RES_FAIL,
+	    "did not verify");
+	free(m2);
+	m2 = replace(msg, "s=rsa2048;", "s=rsa2048; q = x-foo : dns/txt ;");
+	one("q= with white space around ':'", m2, table(NULL, NULL), NULL, AM_RES_FAIL,
+	    "did not verify");
+	free(m2);
+	m2 = replace(msg, "s=rsa2048;", "s=rsa2048; q=x-foo:\r\n\tdns/txt;");
+	one("q= folded after ':'", m2, table(NULL, NULL), NULL, AM_RES_FAIL, "did not verify");
+	free(m2);
 	free(msg);
 
 	msg = dkim_fixture("rsa-simple.eml");
