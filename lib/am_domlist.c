@@ -10,6 +10,15 @@
 
 #define SEPARATORS " \t\r\n,"
 
+/* One entry (n bytes, no final dot; a leading '.' for it and every name
+ * below it) against name (len bytes). */
+static bool entry_matches_n(const char *entry, size_t n, const char *name, size_t len)
+{
+	if (n > 0 && entry[0] == '.')
+		return am_domain_within_n(name, len, entry + 1, n - 1);
+	return len == n && strncasecmp(name, entry, n) == 0;
+}
+
 bool am_domlist_has(const char *list, const char *name, size_t len)
 {
 	if (len > 0 && name[len - 1] == '.')
@@ -18,19 +27,11 @@ bool am_domlist_has(const char *list, const char *name, size_t len)
 		p += strspn(p, SEPARATORS);
 		size_t n = strcspn(p, SEPARATORS);
 		const char *entry = p;
-		bool below = n > 1 && entry[0] == '.';
 
 		p += n;
-		if (below) {
-			entry++;
-			n--;
-		}
 		if (n > 0 && entry[n - 1] == '.')
 			n--;
-		if (n == 0)
-			continue;
-		if (below ? am_domain_within_n(name, len, entry, n)
-			  : len == n && strncasecmp(name, entry, n) == 0)
+		if (n > 0 && entry_matches_n(entry, n, name, len))
 			return true;
 	}
 	return false;
@@ -50,7 +51,5 @@ bool am_domain_within(const char *name, const char *parent)
 
 bool am_domlist_entry_matches(const char *entry, const char *name)
 {
-	if (entry[0] == '.')
-		return am_domain_within(name, entry + 1);
-	return strcasecmp(entry, name) == 0;
+	return entry_matches_n(entry, strlen(entry), name, strlen(name));
 }
