@@ -9,6 +9,7 @@ harness_init layering
 
 LIB=$top_builddir/lib/libauthmilter.a
 [ -f "$LIB" ] || skip_all "lib/libauthmilter.a not built"
+[ -f "$top_builddir/milter/authmilter" ] || skip_all "milter/ not built"
 command -v nm >/dev/null || skip_all "nm (binutils) missing"
 
 includes=$(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"](libmilter/|mfapi\.h|mfdef\.h)' \
@@ -20,7 +21,6 @@ is "$(echo $symbols)" "" "lib/libauthmilter.a refers to no libmilter symbol"
 
 # The milter layer does use libmilter: the same look finds it there, so an
 # empty answer above is not nm reading nothing.
-[ -f "$top_builddir/milter/authmilter" ] || skip_all "milter/ not built"
 used=$(nm -u "$top_builddir"/milter/*.o | awk '$1 == "U" && $2 ~ /^smfi_/' | wc -l)
 ok $([ "$used" -gt 0 ]; echo $?) "the same look finds libmilter's symbols in milter/ ($used references)"
 done_testing
